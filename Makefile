@@ -1,0 +1,43 @@
+# tda.monitoring: `make lab` and `make test` are the two commands of the README.
+# Every target does its own set-up (virtualenv, collections, Docker engine, images).
+SHELL := /bin/bash
+S ?=
+
+.PHONY: help setup lab lab-down test lint sanity unit build docs clean
+
+help:
+	@echo "make lab        create the lab containers and deploy site.yml to them"
+	@echo "make lab-down   remove the lab's containers and network"
+	@echo "make test       the whole suite (make test S=<scenario> runs one scenario)"
+	@echo "make build      the collection tarball (artifacts/)"
+
+setup:
+	@bash tools/venv.sh
+	@bash tools/collections.sh
+
+lab: setup
+	@bash tools/lab.sh up
+
+lab-down:
+	@bash tools/lab.sh down
+
+test:
+	@bash tools/test.sh $(S)
+
+lint: setup
+	@source tools/env.sh && ansible-lint --profile production
+
+sanity: setup
+	@bash tools/sanity.sh
+
+unit: setup
+	@source tools/env.sh && python -m pytest -q tests/unit
+
+build: setup
+	@source tools/env.sh && mkdir -p artifacts && \
+	  ansible-galaxy collection build --force --output-path artifacts . && \
+	  if tar -tzf artifacts/tda-monitoring-*.tar.gz | grep -qE '^(collections|\.venv|\.cache|\.ansible|artifacts)/'; then \
+	    echo "the tarball holds files it must leave out" >&2; exit 1; fi
+
+clean: lab-down
+	rm -rf artifacts .ansible

@@ -1,0 +1,62 @@
+"""node_exporter from Debian's package: running under our hardened unit, serving node_* series."""
+import re
+
+import pytest
+
+
+def scrape(host, url="http://127.0.0.1:9100/metrics"):
+    result = host.run("curl -fsS --max-time 5 %s", url)
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def test_service_runs_our_unit_as_its_own_user(host):
+    service = host.service("node_exporter")
+    assert service.is_running
+    assert service.is_enabled
+    props = host.run("systemctl show node_exporter -p User -p FragmentPath -p ExecStart").stdout
+    assert "User=node-exp" in props
+    assert "FragmentPath=/etc/systemd/system/node_exporter.service" in props
+    assert "--collector.processes" in props
+    assert "--no-collector.mdadm" in props
+
+
+def test_package_unit_never_runs(host):
+    debian_unit = host.service("prometheus-node-exporter")
+    assert not debian_unit.is_running
+    assert host.run("systemctl is-enabled prometheus-node-exporter").stdout.strip() == "masked"
+
+
+def test_user_has_no_login_and_no_home(host):
+    user = host.user("node-exp")
+    assert user.shell == "/usr/sbin/nologin"
+    assert not host.file("/home/node-exp").exists
+
+
+NODE_SERIES = ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes",
+               "node_filesystem_avail_bytes", "node_processes_threads"]
+
+
+@pytest.mark.parametrize("series", NODE_SERIES)
+def test_metrics_have_node_series(host, series):
+    body = scrape(host)
+    assert re.search(r"^%s[{ ]" % series, body, re.M), "%s missing from /metrics" % series
+
+
+def test_textfile_collector_reads_its_directory(host):
+    host.run("echo 'tda_textfile_probe 42' > /var/lib/node_exporter/textfile/probe.prom")
+    try:
+        body = scrape(host)
+        assert re.search(r"^tda_textfile_probe 42$", body, re.M)
+    finally:
+        host.run("rm -f /var/lib/node_exporter/textfile/probe.prom")
+
+
+def test_hardening_exposure_is_reported(host):
+    result = host.run("systemd-analyze security node_exporter --no-pager")
+    assert result.rc == 0, result.stderr
+    match = re.search(r"Overall exposure level for node_exporter\.service: ([0-9.]+)", result.stdout)
+    assert match, result.stdout[-500:]
+    exposure = float(match.group(1))
+    print("systemd-analyze security node_exporter.service: %.1f" % exposure)
+    assert exposure <= 2.0

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The lab: `up` creates the hosts of inventories/lab as systemd containers on the network
+# tda-lab, deploys site.yml to them and prints what runs where; `down` removes the lab's
+# containers and network and nothing else.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$TDA_ROOT"
+
+network=tda-lab
+prefix=tda-lab-
+image_for() { echo "tda-molecule:${LAB_PLATFORM:-debian12}"; }
+
+lab_hosts_json() {
+  ansible-inventory -i inventories/lab --list 2>/dev/null | python -c '
+import json, sys
+inv = json.load(sys.stdin)
+hostvars = inv.get("_meta", {}).get("hostvars", {})
+for name in sorted(hostvars):
+    print(name, ",".join(hostvars[name].get("lab_publish", [])))
+'
+}
+
+down() {
+  local ids
+  ids=$(docker ps -aq --filter "label=tda.lab=1")
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  docker network rm "$network" >/dev/null 2>&1 || true
+  echo "== lab removed (containers labelled tda.lab=1, network $network)"
+}
+
+create_host() {  # name publish-list
+  local name=$1 publish=${2:-} container=$prefix$1 spec args=()
+  spec=$(printf '%s|%s' "$(image_for)" "$publish" | sha256sum | cut -c1-12)
+  if [ "$(docker inspect -f '{{index .Config.Labels "tda.lab.spec"}}' "$container" 2>/dev/null)" = "$spec" ]; then
+    [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || docker start "$container" >/dev/null
+    return
+  fi
+  docker rm -f "$container" >/dev/null 2>&1 || true
+  IFS=, read -ra ports <<<"$publish"
+  for p in "${ports[@]}"; do
+    [ -n "$p" ] || continue
+    case $p in 127.0.0.1:*) ;; *) echo "lab_publish of $name must bind 127.0.0.1: $p" >&2; exit 1 ;; esac
+    args+=(-p "$p")
+  done
+  # systemd as PID 1 without --privileged (see ../shared/docs/testbed.md)
+  docker run -d --name "$container" --hostname "$name" --network "$network" \
+    --label tda.lab=1 --label "tda.lab.spec=$spec" \
+    --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined \
+    --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+    --stop-signal SIGRTMIN+3 "${args[@]}" "$(image_for)" /lib/systemd/systemd >/dev/null
+  echo "   created $container"
+}
+
+wait_systemd() {
+  local container=$prefix$1 state
+  for _ in $(seq 1 60); do
+    state=$(docker exec "$container" systemctl is-system-running 2>/dev/null || true)
+    case $state in running|degraded) return 0 ;; esac
+    sleep 0.5
+  done
+  echo "systemd in $container did not come up (state: $state)" >&2
+  return 1
+}
+
+summary() {
+  echo
+  echo "== lab: what runs where (published on 127.0.0.1 only)"
+  printf '%-8s %-22s %-34s %s\n' host container url status
+  while read -r name publish; do
+    IFS=, read -ra ports <<<"$publish"
+    for p in "${ports[@]}"; do
+      [ -n "$p" ] || continue
+      local hostport=${p#127.0.0.1:}; hostport=${hostport%%:*}
+      local url="http://127.0.0.1:$hostport/metrics" status
+      if body=$(curl -fsS --max-time 3 "$url" 2>/dev/null); then
+        status="up ($(grep -c '^node_' <<<"$body") node_* samples)"
+      else
+        status="DOWN"
+      fi
+      printf '%-8s %-22s %-34s %s\n' "$name" "$prefix$name" "$url" "$status"
+    done
+  done < <(lab_hosts_json)
+  echo
+  echo "Remove the lab with: make lab-down"
+}
+
+up() {
+  bash tools/docker-engine.sh
+  bash tools/images.sh "${LAB_PLATFORM:-debian12}"
+  docker network inspect "$network" >/dev/null 2>&1 ||
+    docker network create --label tda.lab=1 "$network" >/dev/null
+  echo "== lab hosts"
+  mapfile -t hosts < <(lab_hosts_json)
+  for line in "${hosts[@]}"; do create_host ${line}; done
+  for line in "${hosts[@]}"; do wait_systemd "${line%% *}"; done
+  echo "== ansible-playbook -i inventories/lab site.yml"
+  local start=$(date +%s)
+  ansible-playbook -i inventories/lab site.yml "$@"
+  echo "== deploy took $(( $(date +%s) - start )) s"
+  summary
+}
+
+case ${1:-up} in
+  up) shift || true; up "$@" ;;
+  down) down ;;
+  summary) summary ;;
+  *) echo "usage: $0 up|down|summary" >&2; exit 2 ;;
+esac
