@@ -31,6 +31,7 @@ sanity: setup
 	@bash tools/sanity.sh
 
 unit: setup
+	@bash tools/host-tools.sh
 	@source tools/env.sh && python -m pytest -q tests/unit
 
 build: setup

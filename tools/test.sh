@@ -49,6 +49,7 @@ else
   run_stage ansible-lint "" "$logs/ansible-lint.log" ansible-lint --profile production
   run_stage changelog-lint "" "$logs/changelog-lint.log" antsibull-changelog lint
   run_stage ansible-test-sanity "" "$logs/sanity.log" bash tools/sanity.sh
+  bash tools/host-tools.sh || exit 1
   run_stage unit-tests "" "$logs/unit.log" python -m pytest -q tests/unit
   scenarios=$enabled
 fi

@@ -1,0 +1,133 @@
+"""Shared fixtures: run our modules for real, and real promtool/amtool/Prometheus/Alertmanager.
+
+The binaries are Debian's (tools/host-tools.sh puts them in .cache/host-tools/bin); nothing
+here mocks their output.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".cache" / "host-tools" / "bin"
+COLLECTIONS = ROOT / "collections"
+
+
+def tool(name):
+    path = TOOLS / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.skip("%s is not available: run tools/host-tools.sh" % name)
+    return found
+
+
+@pytest.fixture(scope="session")
+def promtool():
+    return tool("promtool")
+
+
+@pytest.fixture(scope="session")
+def amtool():
+    return tool("amtool")
+
+
+def run_module(name, **args):
+    """Run plugins/modules/NAME.py as Ansible runs it (JSON args file); return (rc, result)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+    env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ansible_collections.tda.monitoring.plugins.modules.%s" % name, handle.name],
+            capture_output=True, text=True, env=env, timeout=120, check=False)
+    finally:
+        os.unlink(handle.name)
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("module %s printed no JSON: %s %s" % (name, proc.stdout, proc.stderr))
+    return proc.returncode, result
+
+
+@pytest.fixture
+def module():
+    return run_module
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("%s did not answer within %ss" % (url, timeout))
+
+
+class Daemon(object):
+    """A real daemon on 127.0.0.1, in a temporary directory, stopped at the end of the test."""
+
+    def __init__(self, argv, url, workdir):
+        self.url = url
+        self.workdir = workdir
+        self.log = open(os.path.join(workdir, "daemon.log"), "w")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
+        wait_http(url + "/-/ready")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def prometheus(tmp_path):
+    binary = tool("prometheus")
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n"
+        "scrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n" % port)
+    daemon = Daemon([binary, "--config.file=%s" % config, "--storage.tsdb.path=%s" % (tmp_path / "data"),
+                     "--web.listen-address=127.0.0.1:%d" % port, "--web.enable-lifecycle"],
+                    "http://127.0.0.1:%d" % port, str(tmp_path))
+    daemon.config = config
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path):
+    binary = tool("alertmanager")
+    port = free_port()
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(
+        "route:\n  receiver: default\n"
+        "receivers:\n  - name: default\n")
+    daemon = Daemon([binary, "--config.file=%s" % config, "--storage.path=%s" % (tmp_path / "am-data"),
+                     "--web.listen-address=127.0.0.1:%d" % port, "--cluster.listen-address="],
+                    "http://127.0.0.1:%d" % port, str(tmp_path))
+    daemon.config = config
+    yield daemon
+    daemon.stop()

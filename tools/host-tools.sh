@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# promtool, amtool, prometheus and alertmanager for the unit tests, taken from Debian's
+# packages into .cache/host-tools/bin without installing (or starting) anything system-wide.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=.cache/host-tools
+want="prometheus prometheus-alertmanager"
+if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ]; then
+  exit 0
+fi
+command -v apt-get >/dev/null || { echo "apt-get is needed to fetch Debian's promtool and amtool" >&2; exit 1; }
+mkdir -p "$dest/debs" "$dest/root" "$dest/bin"
+cd "$dest/debs"
+if ! apt-get download $want >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] && apt-get update -qq
+  apt-get download $want >/dev/null
+fi
+cd - >/dev/null
+for deb in "$dest"/debs/*.deb; do dpkg-deb -x "$deb" "$dest/root"; done
+ln -sf ../root/usr/bin/promtool "$dest/bin/promtool"
+ln -sf ../root/usr/bin/prometheus "$dest/bin/prometheus"
+ln -sf ../root/usr/bin/amtool "$dest/bin/amtool"
+ln -sf ../root/usr/bin/prometheus-alertmanager "$dest/bin/alertmanager"
+# Debian's Alertmanager reads its default template from this compiled-in path
+if [ ! -f /usr/share/prometheus/alertmanager/default.tmpl ] && [ "$(id -u)" = 0 ]; then
+  mkdir -p /usr/share/prometheus/alertmanager
+  cp "$dest"/root/usr/share/prometheus/alertmanager/*.tmpl /usr/share/prometheus/alertmanager/
+fi
+echo "== host tools: $("$dest/bin/promtool" --version 2>&1 | head -1)"
