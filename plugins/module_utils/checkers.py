@@ -19,6 +19,7 @@ _FILE_LINE_COL = re.compile(r"(?P<file>[^\s:\"']+\.ya?ml):\s*(?P<line>\d+):(?P<c
 # "parsing YAML file prom.yml: yaml: ... line 11: field x not found"
 _YAML_FILE = re.compile(r"(?:parsing YAML file|loading|file) \"?(?P<file>[^\s:\"]+)\"?:")
 _LINE = re.compile(r"\bline (?P<line>\d+)\b")
+_CHECKING = re.compile(r"^Checking '?(?P<file>[^\s']+)'?")
 # Go template errors: "template: a.tmpl:2: missing value for if"
 _TEMPLATE = re.compile(r"template: (?P<file>[^:\s]+):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<msg>.*)")
 
@@ -46,9 +47,14 @@ def parse_errors(output, default_file):
     """Structured errors from a promtool/amtool transcript. Lines after a FAILED belong to it."""
     errors = []
     lines = output.splitlines()
+    current_file = default_file
     i = 0
     while i < len(lines):
         text = lines[i].strip()
+        checking = _CHECKING.match(text)
+        if checking:
+            # promtool announces each file before its findings ("Checking rules.yml")
+            current_file = checking.group("file")
         if "FAILED" not in text and not text.startswith("error"):
             i += 1
             continue
@@ -62,7 +68,7 @@ def parse_errors(output, default_file):
         message = " ".join(d for d in detail if d)
         if not message:
             continue
-        errors.append(_locate(message, default_file))
+        errors.append(_locate(message, current_file))
     return errors
 
 

@@ -93,6 +93,7 @@ def test_lint_finding_that_promtool_exits_0_on_still_fails(tmp_path, module, pro
     rc, result = module("prometheus_validate", config_file=str(config), promtool=promtool)
     assert rc != 0, "a duplicate rule printed FAILED and must fail even though promtool exits 0"
     assert "duplicate" in result["msg"]
+    assert result["errors"][0]["file"].endswith("rules.yml")
 
 
 def test_rule_unit_tests_run_and_pass(tmp_path, module, promtool):
