@@ -19,6 +19,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".cache" / "host-tools" / "bin"
 COLLECTIONS = ROOT / "collections"
+# the collection's Python packages (ansible_collections.tda.monitoring...) for direct imports
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
 
 
 def tool(name):
