@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/host-tools
-want="prometheus prometheus-alertmanager"
-if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ]; then
+want="prometheus prometheus-alertmanager prometheus-blackbox-exporter"
+if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
   exit 0
 fi
 command -v apt-get >/dev/null || { echo "apt-get is needed to fetch Debian's promtool and amtool" >&2; exit 1; }
@@ -21,6 +21,7 @@ ln -sf ../root/usr/bin/promtool "$dest/bin/promtool"
 ln -sf ../root/usr/bin/prometheus "$dest/bin/prometheus"
 ln -sf ../root/usr/bin/amtool "$dest/bin/amtool"
 ln -sf ../root/usr/bin/prometheus-alertmanager "$dest/bin/alertmanager"
+ln -sf ../root/usr/bin/prometheus-blackbox-exporter "$dest/bin/blackbox_exporter"
 # Debian's Alertmanager reads its default template from this compiled-in path
 if [ ! -f /usr/share/prometheus/alertmanager/default.tmpl ] && [ "$(id -u)" = 0 ]; then
   mkdir -p /usr/share/prometheus/alertmanager

@@ -134,3 +134,16 @@ def alertmanager(tmp_path):
     daemon.config = config
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture
+def blackbox(tmp_path):
+    binary = tool("blackbox_exporter")
+    port = free_port()
+    config = tmp_path / "blackbox.yml"
+    config.write_text("modules:\n  http_2xx:\n    prober: http\n")
+    daemon = Daemon([binary, "--config.file=%s" % config, "--web.listen-address=127.0.0.1:%d" % port],
+                    "http://127.0.0.1:%d" % port, str(tmp_path))
+    daemon.config = config
+    yield daemon
+    daemon.stop()

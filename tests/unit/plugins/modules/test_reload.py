@@ -91,3 +91,15 @@ def test_unreachable_daemon_fails_clearly(module):
     rc, result = module("reload", service="alertmanager", url="http://127.0.0.1:1", wait=1)
     assert rc != 0
     assert "127.0.0.1:1" in result["msg"]
+
+
+def test_blackbox_reload_verified_and_failure_reported(blackbox, module):
+    blackbox.config.write_text(blackbox.config.read_text() + "  tcp_connect:\n    prober: tcp\n")
+    rc, result = module("reload", service="blackbox_exporter", url=blackbox.url)
+    assert rc == 0, result
+    with urllib.request.urlopen(blackbox.url + "/config", timeout=5) as resp:
+        assert "tcp_connect" in resp.read().decode()
+    blackbox.config.write_text("modules:\n  broken:\n    prober: http\n    not_a_field: 1\n")
+    rc, result = module("reload", service="blackbox_exporter", url=blackbox.url)
+    assert rc != 0
+    assert "not_a_field" in result["reason"]
