@@ -14,7 +14,7 @@ rows=()
 failures=0 passes=0 skips=0
 
 record() {  # name platform result seconds [reason]
-  rows+=("$(printf '%-26s %-10s %-8s %6ss  %s' "$1" "$2" "$3" "$4" "${5:-}")")
+  rows+=("$(printf '%-34s %-10s %-8s %6ss  %s' "$1" "$2" "$3" "$4" "${5:-}")")
   case $3 in passed) passes=$((passes + 1)) ;; failed) failures=$((failures + 1)) ;; skipped) skips=$((skips + 1)) ;; esac
 }
 
@@ -71,12 +71,12 @@ done
 
 echo
 echo "== results"
-printf '%-26s %-10s %-8s %7s  %s\n' "stage / scenario" platform result time note
+printf '%-34s %-10s %-8s %7s  %s\n' "stage / scenario" platform result time note
 for row in "${rows[@]}"; do echo "$row"; done
 if [ -z "$only" ]; then
-  for dir in molecule/*/; do
-    s=$(basename "$dir")
-    grep -qx "$s" <<<"$enabled" || printf '%-26s %-10s %-8s %7s  %s\n' "molecule:$s" - "not enabled yet" - ""
+  for dir in molecule/*/molecule.yml; do
+    s=$(basename "$(dirname "$dir")")
+    grep -qx "$s" <<<"$enabled" || printf '%-34s %-10s %-8s %7s  %s\n' "molecule:$s" - "not enabled yet" - ""
   done
 fi
 total=$(( $(date +%s) - suite_start ))

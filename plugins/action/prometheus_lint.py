@@ -21,12 +21,16 @@ RULE_SUFFIXES = (".yml", ".yaml", ".rules")
 def _plain(data):
     """Ansible's tagged/unsafe values as plain Python for the linter."""
     if isinstance(data, dict):
-        return {to_text(k): _plain(v) for k, v in data.items()}
+        return {str(k): _plain(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [_plain(v) for v in data]
-    if isinstance(data, (bool, int, float)) or data is None:
-        return data
-    return to_text(data)
+    if data is None:
+        return None
+    # tagged subclasses of the builtins become the builtins themselves (yaml can dump those)
+    for kind in (bool, int, float):
+        if isinstance(data, kind):
+            return kind(data)
+    return str(to_text(data))
 
 
 def _rule_paths(paths):

@@ -44,11 +44,14 @@ def amtool():
     return tool("amtool")
 
 
-def run_module(name, **args):
-    """Run plugins/modules/NAME.py as Ansible runs it (JSON args file); return (rc, result)."""
+def run_module(name, path_prefix=None, **args):
+    """Run plugins/modules/NAME.py as Ansible runs it (JSON args file); return (rc, result).
+    path_prefix puts a directory first on the module's PATH."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
+    if path_prefix:
+        env["PATH"] = path_prefix + os.pathsep + env["PATH"]
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "ansible_collections.tda.monitoring.plugins.modules.%s" % name, handle.name],

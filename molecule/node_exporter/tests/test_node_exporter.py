@@ -1,5 +1,7 @@
 """node_exporter from Debian's package: running under our hardened unit, serving node_* series."""
+import os
 import re
+import subprocess
 
 import pytest
 
@@ -60,3 +62,30 @@ def test_hardening_exposure_is_reported(host):
     exposure = float(match.group(1))
     print("systemd-analyze security node_exporter.service: %.1f" % exposure)
     assert exposure <= 2.0
+
+
+def test_debian_unit_exposure_for_comparison(host):
+    """Debian's own unit, for the comparison in the docs (it is masked, so analysed offline)."""
+    unit = "/lib/systemd/system/prometheus-node-exporter.service"
+    if not host.file(unit).exists:
+        unit = "/usr/lib/systemd/system/prometheus-node-exporter.service"
+    result = host.run("systemd-analyze security --offline=true --no-pager %s", unit)
+    match = re.search(r"Overall exposure level for \S+: ([0-9.]+)", result.stdout)
+    assert match, result.stdout[-500:] + result.stderr[-500:]
+    print("systemd-analyze security, Debian's prometheus-node-exporter.service: %s" % match.group(1))
+
+
+def test_state_absent_removes_service_and_keeps_data(host):
+    """Last in this file: converge with node_exporter_state=absent, then check what stayed."""
+    env = dict(os.environ)
+    host.run("echo 'tda_kept 1' > /var/lib/node_exporter/textfile/kept.prom")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), "-e", "node_exporter_state=absent"],
+        capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert not host.service("node_exporter").is_running
+    assert not host.file("/etc/systemd/system/node_exporter.service").exists
+    assert not host.package("prometheus-node-exporter").is_installed
+    assert host.file("/var/lib/node_exporter/textfile/kept.prom").exists
+    assert host.run("curl -s -o /dev/null http://127.0.0.1:9100/metrics").rc != 0

@@ -103,3 +103,22 @@ def test_blackbox_reload_verified_and_failure_reported(blackbox, module):
     rc, result = module("reload", service="blackbox_exporter", url=blackbox.url)
     assert rc != 0
     assert "not_a_field" in result["reason"]
+
+
+def test_prometheus_reload_by_sighup(prometheus, module, tmp_path):
+    """method=signal sends SIGHUP through `systemctl kill`; here a stand-in systemctl on PATH
+    delivers it to the test's Prometheus (no systemd on the test controller). The reload and
+    its verification are Prometheus's own."""
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "systemctl").write_text(
+        "#!/bin/sh\n# systemctl kill --signal=HUP UNIT\n"
+        "[ \"$1\" = kill ] && [ \"$2\" = --signal=HUP ] && exec kill -HUP %d\nexit 1\n" % prometheus.proc.pid)
+    (shim / "systemctl").chmod(0o755)
+    prometheus.config.write_text(prometheus.config.read_text() + (
+        "  - job_name: by_signal\n    static_configs:\n      - targets: ['127.0.0.1:9']\n"))
+    rc, result = module("reload", service="prometheus", url=prometheus.url, method="signal",
+                        unit="prometheus", config_file=str(prometheus.config),
+                        path_prefix=str(shim))
+    assert rc == 0, result
+    assert "by_signal" in result["jobs"]

@@ -1,0 +1,141 @@
+"""Prometheus from the package, verified through its live HTTP API, and its reload-only changes."""
+import json
+import os
+import subprocess
+import time
+
+
+API = "http://127.0.0.1:9090"
+# the scrape interval the config-change test moves to; later tests keep it
+NEW_INTERVAL = {}
+
+
+def api(host, path):
+    result = host.run("curl -fsS '%s%s'" % (API, path))
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def metric(host, name):
+    out = host.run("curl -fsS %s/metrics" % API).stdout
+    for line in out.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("%s not exposed" % name)
+
+
+def converge(*extra):
+    env = dict(os.environ)
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
+        capture_output=True, text=True, env=env, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def wait_for(check, timeout=40):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except AssertionError:
+            if time.time() > deadline:
+                raise
+        if time.time() > deadline:
+            raise AssertionError("condition not met within %ss" % timeout)
+        time.sleep(1)
+
+
+def test_every_target_is_up(host):
+    def all_up():
+        targets = api(host, "/api/v1/targets")["data"]["activeTargets"]
+        jobs = {t["labels"]["job"]: t["health"] for t in targets}
+        return jobs if jobs == {"prometheus": "up", "node": "up"} else None
+    assert wait_for(all_up)
+
+
+def test_rules_loaded_and_healthy(host):
+    groups = api(host, "/api/v1/rules")["data"]["groups"]
+    rules = {r["name"]: r["health"] for g in groups for r in g["rules"]}
+    assert rules == {"TargetDown": "ok", "job:up:ratio": "ok"} or all(h in ("ok", "unknown") for h in rules.values())
+    assert set(rules) == {"TargetDown", "job:up:ratio"}
+
+
+def test_flags_and_external_labels(host):
+    flags = api(host, "/api/v1/status/flags")["data"]
+    assert flags["storage.tsdb.retention.time"] == "30d"
+    assert flags["storage.tsdb.retention.size"] in ("1GB", "1GiB")  # Prometheus prints its own unit
+    assert flags["web.enable-lifecycle"] == "true"
+    config = api(host, "/api/v1/status/config")["data"]["yaml"]
+    assert "cluster: molecule" in config and "environment: test" in config
+
+
+def test_files_and_permissions(host):
+    assert host.file("/etc/prometheus/rules/availability.yml").exists
+    assert host.file("/etc/prometheus/tests/availability_test.yml").exists
+    assert host.file("/etc/prometheus/file_sd/node.yml").mode == 0o640
+    assert host.run("systemctl is-enabled prometheus").stdout.strip() == "enabled"
+    exposure = host.run("systemd-analyze security prometheus --no-pager | tail -1").stdout.strip()
+    print("prometheus: " + exposure)
+
+
+def test_config_change_reloads_without_restart(host):
+    started = metric(host, "process_start_time_seconds")
+    reloaded = metric(host, "prometheus_config_last_reload_success_timestamp_seconds")
+    current = api(host, "/api/v1/status/config")["data"]["yaml"]
+    NEW_INTERVAL["value"] = "6s" if "scrape_interval: 7s" in current else "7s"
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL["value"])
+    assert rc == 0, out[-3000:]
+    assert "scrape_interval: %s" % NEW_INTERVAL["value"] in api(host, "/api/v1/status/config")["data"]["yaml"]
+    assert metric(host, "process_start_time_seconds") == started, "Prometheus was restarted"
+    assert metric(host, "prometheus_config_last_reload_success_timestamp_seconds") > reloaded
+    assert host.file("/etc/prometheus/.previous/prometheus.yml").exists
+
+
+def test_broken_rule_is_stopped_before_the_swap(host, tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "broken.yml").write_text(
+        "groups:\n  - name: broken\n    rules:\n      - record: x:y\n        expr: sum(rate(up[5m]) by\n")
+    before = host.file("/etc/prometheus/prometheus.yml").content_string
+    started = metric(host, "process_start_time_seconds")
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"), "-e",
+                       json.dumps({"prometheus_rule_files": [str(rules)], "prometheus_lint": False}))
+    assert rc != 0
+    assert "broken.yml" in out and "promtool rejected" in out, out[-2000:]
+    assert host.file("/etc/prometheus/prometheus.yml").content_string == before
+    assert not host.file("/etc/prometheus/rules/broken.yml").exists
+    assert metric(host, "process_start_time_seconds") == started
+    assert metric(host, "prometheus_config_last_reload_successful") == 1
+    # the next run, with the broken file gone, converges again
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"))
+    assert rc == 0, out[-3000:]
+
+
+def test_lint_stops_a_seed_defect_before_any_host_changes(host, tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "latency.yml").write_text(
+        "groups:\n  - name: api\n    rules:\n      - alert: TDAAPIHighLatency\n"
+        "        expr: histogram_quantile(0.95, tda_api_request_duration_seconds_bucket) > 2\n"
+        "        for: 5m\n        labels: {severity: warning}\n"
+        "        annotations: {summary: s, description: d}\n")
+    rc, out = converge("-e", json.dumps({"prometheus_rule_files": [str(rules)]}))
+    assert rc != 0 and "histogram-quantile-no-rate" in out
+    assert not host.file("/etc/prometheus/.staging/rules/latency.yml").exists
+
+
+def test_adding_a_target_changes_only_file_sd_and_does_not_reload(host):
+    reloaded = metric(host, "prometheus_config_last_reload_success_timestamp_seconds")
+    extra = {"prometheus_scrape_jobs": [{"job_name": "node", "group": "all", "port": 9100,
+                                         "targets": ["127.0.0.1:9100"]}]}
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"), "-e", json.dumps(extra))
+    assert rc == 0, out[-3000:]
+    changed = [line for line in out.splitlines() if line.startswith("changed:")]
+    assert "changed=1" in out, changed
+    assert "127.0.0.1:9100" in host.file("/etc/prometheus/file_sd/node.yml").content_string
+    wait_for(lambda: len([t for t in api(host, "/api/v1/targets")["data"]["activeTargets"]
+                          if t["labels"]["job"] == "node"]) == 2)
+    assert metric(host, "prometheus_config_last_reload_success_timestamp_seconds") == reloaded

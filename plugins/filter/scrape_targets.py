@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: tda.monitoring contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: scrape_targets
+short_description: Scrape targets of inventory hosts, for file_sd files and Alertmanager lists
+version_added: 0.1.0
+description:
+  - Given inventory host names, returns C(ADDRESS:PORT) for each. The address is the host's
+    C(prometheus_target_host), else its C(ansible_host), else its inventory name.
+  - With O(file_sd=true), returns file_sd entries instead, one per host, labelled C(host) with
+    the inventory name plus O(labels).
+positional: _input, hostvars, port
+options:
+  _input:
+    description: Inventory host names.
+    type: list
+    elements: str
+    required: true
+  hostvars:
+    description: The play's C(hostvars).
+    type: raw
+    required: true
+  port:
+    description: Port to scrape.
+    type: int
+    required: true
+  file_sd:
+    description: Return file_sd entries instead of addresses.
+    type: bool
+    default: false
+  labels:
+    description: Extra labels for every file_sd entry.
+    type: dict
+    default: {}
+author:
+  - TDA Platform monitoring team (@tda-platform)
+'''
+
+EXAMPLES = r'''
+- name: node_exporter targets of the node_exporter group, as a file_sd file
+  ansible.builtin.copy:
+    content: "{{ groups['node_exporter'] | tda.monitoring.scrape_targets(hostvars, 9100, file_sd=true) | to_nice_yaml }}"
+    dest: /etc/prometheus/file_sd/node.yml
+    mode: "0644"
+'''
+
+RETURN = r'''
+_value:
+  description: C(ADDRESS:PORT) strings, or file_sd entries (C(targets), C(labels)).
+  type: list
+'''
+
+
+def _address(hostvars, host):
+    variables = hostvars[host]
+    for key in ("prometheus_target_host", "ansible_host"):
+        value = variables.get(key) if hasattr(variables, "get") else None
+        if value:
+            return str(value)
+    return str(host)
+
+
+def scrape_targets(hosts, hostvars, port, file_sd=False, labels=None):
+    out = []
+    for host in hosts or []:
+        target = "%s:%s" % (_address(hostvars, host), port)
+        if file_sd:
+            entry_labels = {"host": str(host)}
+            entry_labels.update(labels or {})
+            out.append({"targets": [target], "labels": entry_labels})
+        else:
+            out.append(target)
+    return out
+
+
+def scrape_job_targets(job, groups, hostvars):
+    """file_sd entries of one job: its inventory group's hosts, then its fixed targets."""
+    entries = scrape_targets(groups.get(job.get("group"), []) if job.get("group") else [], hostvars,
+                             job.get("port"), file_sd=True, labels=job.get("labels"))
+    for target in job.get("targets") or []:
+        entries.append({"targets": [target], "labels": dict(job.get("labels") or {})})
+    return entries
+
+
+def scrape_job_config(job, file_sd_dir):
+    """The scrape config of one job: its file_sd file, plus the job's own settings."""
+    config = {"job_name": job["job_name"],
+              "file_sd_configs": [{"files": ["%s/%s.yml" % (file_sd_dir.rstrip("/"), job["job_name"])]}]}
+    config.update(job.get("config") or {})
+    return config
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"scrape_targets": scrape_targets, "scrape_job_targets": scrape_job_targets,
+                "scrape_job_config": scrape_job_config}
