@@ -114,6 +114,27 @@ def test_broken_rule_is_stopped_before_the_swap(host, tmp_path):
     assert rc == 0, out[-3000:]
 
 
+def test_reload_that_fails_after_the_swap_is_rolled_back(host):
+    """A job whose CA file does not exist passes promtool and Prometheus "loads" it, but it
+    never gets a scrape pool: the verified reload catches it, the previous set is restored and
+    reloaded, Prometheus is not restarted, and the play fails naming the job."""
+    before = host.file("/etc/prometheus/prometheus.yml").content_string
+    started = metric(host, "process_start_time_seconds")
+    broken = {"prometheus_scrape_configs": [
+        {"job_name": "prometheus", "static_configs": [{"targets": ["127.0.0.1:9090"]}]},
+        {"job_name": "broken_tls", "scheme": "https", "tls_config": {"ca_file": "/nonexistent/ca.pem"},
+         "static_configs": [{"targets": ["127.0.0.1:9"]}]}]}
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"), "-e", json.dumps(broken))
+    assert rc != 0
+    assert "broken_tls" in out and "no scrape pool" in out, out[-2500:]
+    assert host.file("/etc/prometheus/prometheus.yml").content_string == before
+    active = api(host, "/api/v1/status/config")["data"]["yaml"]
+    assert "broken_tls" not in active
+    assert metric(host, "process_start_time_seconds") == started
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"))
+    assert rc == 0, out[-3000:]
+
+
 def test_lint_stops_a_seed_defect_before_any_host_changes(host, tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
