@@ -1,0 +1,66 @@
+"""Prometheus 2.42.0 -> 3.5.3 from archives: samples survive the upgrade; a downgrade to a 2.x
+that cannot read the 3.x TSDB is refused before anything changes."""
+import json
+import os
+import subprocess
+import time
+
+API = "http://127.0.0.1:9090"
+STATE = {}
+
+
+def api(host, path):
+    result = host.run("curl -fsS -g '%s%s'" % (API, path))
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def converge(*extra):
+    env = dict(os.environ)
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
+        capture_output=True, text=True, env=env, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def running_version(host):
+    return api(host, "/api/v1/status/buildinfo")["data"]["version"]
+
+
+def samples_at(host, moment):
+    data = api(host, "/api/v1/query?query=up{job=\"prometheus\"}&time=%s" % moment)["data"]["result"]
+    return data
+
+
+def test_archive_2x_runs_and_writes_samples(host):
+    assert running_version(host).startswith("2.42.0")
+    deadline = time.time() + 30
+    while not samples_at(host, time.time()) and time.time() < deadline:
+        time.sleep(1)
+    time.sleep(3)
+    STATE["moment"] = time.time() - 2
+    assert samples_at(host, STATE["moment"]), "no sample written by 2.42.0"
+    print("prometheus 2.42.0 (archive): " +
+          host.run("systemd-analyze security prometheus --no-pager | tail -1").stdout.strip())
+
+
+def test_upgrade_to_3x_keeps_the_samples(host):
+    rc, out = converge("-e", "archive_version=3.5.3")
+    assert rc == 0, out[-3000:]
+    assert running_version(host).startswith("3.5.3")
+    before = samples_at(host, STATE["moment"])
+    assert before and before[0]["value"][1] == "1", "samples written by 2.42.0 are gone after the upgrade"
+    assert host.file("/usr/local/bin/promtool").exists
+    assert "version 3.5.3" in host.run("/usr/local/bin/promtool --version").stdout
+    print("prometheus 3.5.3 (archive): " +
+          host.run("systemd-analyze security prometheus --no-pager | tail -1").stdout.strip())
+
+
+def test_downgrade_to_a_2x_before_2_55_is_refused(host):
+    binary = host.run("sha256sum /usr/local/bin/prometheus").stdout
+    rc, out = converge("-e", "archive_version=2.42.0")
+    assert rc != 0
+    assert "2.55.0" in out and "Nothing was changed" in out, out[-2000:]
+    assert host.run("sha256sum /usr/local/bin/prometheus").stdout == binary
+    assert running_version(host).startswith("3.5.3")
