@@ -1,0 +1,76 @@
+"""HA pair with replica labels, remote_write with basic auth over TLS, 401 without credentials."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+PASSWORD = "ha-scenario-Rw-7d41c9"
+RECEIVER = "https://127.0.0.1:9090"
+testinfra_hosts = ["ansible://tda-mol-prometheus_ha-receiver"]
+
+
+def host_of(name):
+    import testinfra
+    return testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def receiver_api(host, path, auth=True, query=None):
+    credentials = "-u writer:%s" % PASSWORD if auth else ""
+    params = "-G --data-urlencode 'query=%s'" % query if query else ""
+    return host.run("curl -sS --cacert /etc/ssl/tda-test-ca.crt %s %s -w '\\n%%{http_code}' '%s%s'"
+                    % (credentials, params, RECEIVER, path))
+
+
+def test_receiver_refuses_requests_without_credentials(host):
+    out = receiver_api(host, "/api/v1/status/buildinfo", auth=False).stdout
+    assert out.rsplit("\n", 1)[-1] == "401"
+    out = receiver_api(host, "/api/v1/status/buildinfo").stdout
+    assert out.rsplit("\n", 1)[-1] == "200"
+
+
+def test_samples_of_both_replicas_arrive_at_the_receiver(host):
+    deadline = time.time() + 60
+    replicas = set()
+    while time.time() < deadline:
+        out = receiver_api(host, "/api/v1/query", query='count by (replica) (up{cluster="molecule-ha"})').stdout
+        body = json.loads(out.rsplit("\n", 1)[0])
+        replicas = {r["metric"].get("replica") for r in body["data"]["result"]}
+        if replicas == {"tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2"}:
+            break
+        time.sleep(2)
+    assert replicas == {"tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2"}
+
+
+@pytest.mark.parametrize("name", ["tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2"])
+def test_pair_members_scrape_the_same_targets_with_their_own_replica_label(name):
+    member = host_of(name)
+    config = json.loads(member.run("curl -fsS http://127.0.0.1:9090/api/v1/status/config").stdout)["data"]["yaml"]
+    assert "replica: %s" % name in config
+    targets = json.loads(member.run("curl -fsS http://127.0.0.1:9090/api/v1/targets").stdout)
+    scraped = sorted(t["labels"]["host"] for t in targets["data"]["activeTargets"])
+    assert scraped == ["tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2"]
+
+
+def test_remote_write_password_lives_in_a_file_only():
+    member = host_of("tda-mol-prometheus_ha-prom1")
+    secret = member.file("/etc/prometheus/secrets/remote_write_0_basic_auth_password")
+    assert (secret.user, secret.group, secret.mode) == ("root", "prometheus", 0o640)
+    assert secret.content_string == PASSWORD
+    assert PASSWORD not in member.file("/etc/prometheus/prometheus.yml").content_string
+
+
+def test_verbose_rerun_leaks_no_secret():
+    env = dict(os.environ)
+    proc = subprocess.run(
+        ["ansible-playbook", "-vvv", "--diff", "-i", env["MOLECULE_INVENTORY_FILE"],
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")],
+        capture_output=True, text=True, env=env, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert PASSWORD not in output
+    with open(os.path.join(env["MOLECULE_EPHEMERAL_DIRECTORY"], "pki", "server.key")) as handle:
+        for line in handle.read().splitlines():
+            if line and "PRIVATE KEY" not in line:
+                assert line not in output
