@@ -8,8 +8,13 @@ import hashlib
 import os
 import re
 import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import converge  # noqa: E402  pylint: disable=wrong-import-position
+
 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", "")
@@ -17,15 +22,6 @@ MIRROR = os.path.join(PROJECT, ".cache", "mirror")
 RELEASES = os.path.join(MIRROR, "node_exporter", "releases", "download")
 # the mirror has 1.9.0 for amd64 only
 AMD64_ONLY = '{"node_exporter_archive_prefetch_architectures": []}'
-
-
-def converge(*extra):
-    env = dict(os.environ)
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
-        capture_output=True, text=True, env=env, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def version(host):

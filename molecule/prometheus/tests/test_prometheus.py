@@ -1,8 +1,10 @@
 """Prometheus from the package, verified through its live HTTP API, and its reload-only changes."""
 import json
 import os
-import subprocess
-import time
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 
 API = "http://127.0.0.1:9090"
@@ -11,9 +13,7 @@ NEW_INTERVAL = {}
 
 
 def api(host, path):
-    result = host.run("curl -fsS '%s%s'" % (API, path))
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)
+    return get_json(host, API + path)
 
 
 def metric(host, name):
@@ -22,30 +22,6 @@ def metric(host, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError("%s not exposed" % name)
-
-
-def converge(*extra):
-    env = dict(os.environ)
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
-        capture_output=True, text=True, env=env, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-def wait_for(check, timeout=40):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            value = check()
-            if value:
-                return value
-        except AssertionError:
-            if time.time() > deadline:
-                raise
-        if time.time() > deadline:
-            raise AssertionError("condition not met within %ss" % timeout)
-        time.sleep(1)
 
 
 def test_every_target_is_up(host):

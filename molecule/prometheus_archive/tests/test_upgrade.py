@@ -1,27 +1,18 @@
 """Prometheus 2.42.0 -> 3.5.3 from archives: samples survive the upgrade; a downgrade to a 2.x
 that cannot read the 3.x TSDB is refused before anything changes."""
-import json
 import os
-import subprocess
 import time
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import converge, get_json  # noqa: E402  pylint: disable=wrong-import-position
 
 API = "http://127.0.0.1:9090"
 STATE = {}
 
 
 def api(host, path):
-    result = host.run("curl -fsS -g '%s%s'" % (API, path))
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def converge(*extra):
-    env = dict(os.environ)
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
-        capture_output=True, text=True, env=env, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return get_json(host, API + path)
 
 
 def running_version(host):
