@@ -90,6 +90,7 @@ for name in $wanted; do
   if command -v debootstrap >/dev/null 2>&1; then
     build_debootstrap "$tag" "$suite"
   elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
     build_debootstrap "$tag" "$suite"
   else
