@@ -55,42 +55,12 @@ _value:
   type: dict
 '''
 
-import re
-
-from ansible.errors import AnsibleFilterError
-
-DEFAULT_FIELDS = {
-    "password": "password_file",
-    "credentials": "credentials_file",
-    "client_secret": "client_secret_file",
-    "bearer_token": "bearer_token_file",
-}
-_ENV = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
-
-
-def _walk(node, path, directory, fields, files):
-    if isinstance(node, list):
-        return [_walk(item, path + [str(index)], directory, fields, files) for index, item in enumerate(node)]
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for key, value in node.items():
-        if key in fields and isinstance(value, str) and value != "":
-            if _ENV.search(value):
-                raise AnsibleFilterError(
-                    "%s holds %s: it would be sent literally. Give the secret itself (from Vault); "
-                    "it is written to a file on the host" % (".".join(path + [key]), _ENV.search(value).group(0)))
-            file_path = "%s/%s" % (directory.rstrip("/"), "_".join(path + [key]))
-            files.append({"path": file_path, "content": value})
-            out[fields[key]] = file_path
-        else:
-            out[key] = _walk(value, path + [str(key)], directory, fields, files)
-    return out
+from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import HTTP_FIELDS, walk
 
 
 def secrets_to_files(data, directory, prefix, fields=None):
     files = []
-    result = _walk(data, [prefix], directory, fields or DEFAULT_FIELDS, files)
+    result = walk(data, [prefix], directory, fields or HTTP_FIELDS, files)
     return {"data": result, "files": files}
 
 

@@ -33,7 +33,7 @@ email.default.subject email.default.html
 _DEFINE = re.compile(r"\{\{-?\s*(?:define|block)\s+\"([^\"]+)\"")
 _USE = re.compile(r"\{\{-?\s*template\s+\"([^\"]+)\"")
 _TEMPLATES_KEY = re.compile(r"^templates:\s*(?P<flow>\[.*\])?\s*$")
-_LIST_ITEM = re.compile(r"^\s+-\s+(?P<item>.+?)\s*$")
+_LIST_ITEM = re.compile(r"^\s*-\s+(?P<item>.+?)\s*$")
 
 
 def _unquote(text):

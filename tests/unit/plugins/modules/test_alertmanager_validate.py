@@ -110,3 +110,12 @@ def test_flow_style_templates_list(tmp_path, module, amtool):
     config = write(tmp_path, config=textwrap.dedent(flow))
     rc, result = module("alertmanager_validate", config_file=str(config), amtool=amtool)
     assert rc != 0 and "missing/*.tmpl" in result["msg"]
+
+
+def test_unindented_templates_list_as_to_nice_yaml_writes_it(tmp_path, module, amtool):
+    """The role writes alertmanager.yml with to_nice_yaml: list items at the key's indentation."""
+    unindented = CONFIG.replace("templates:\n  - 'templates/*.tmpl'\n", "templates:\n- templates/*.tmpl\n- missing/*.tmpl\n")
+    assert unindented != CONFIG
+    config = write(tmp_path, config=textwrap.dedent(unindented))
+    rc, result = module("alertmanager_validate", config_file=str(config), amtool=amtool)
+    assert rc != 0 and "missing/*.tmpl" in result["msg"] and "templates/*.tmpl" not in result["msg"]
