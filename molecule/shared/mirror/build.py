@@ -33,7 +33,9 @@ CATALOG = {
     "alertmanager": {"packages": ["prometheus-alertmanager"],
                      "files": {"alertmanager": "usr/bin/prometheus-alertmanager", "amtool": "usr/bin/amtool",
                                # Debian's build reads its default template from a compiled-in path
-                               "default.tmpl": "usr/share/prometheus/alertmanager/default.tmpl"}},
+                               "default.tmpl": "usr/share/prometheus/alertmanager/default.tmpl",
+                               # from 0.27 on Debian's build also reads email.tmpl there ("?": optional)
+                               "email.tmpl?": "usr/share/prometheus/alertmanager/email.tmpl"}},
     "blackbox_exporter": {"packages": ["prometheus-blackbox-exporter"],
                           "files": {"blackbox_exporter": "usr/bin/prometheus-blackbox-exporter"}},
     "pushgateway": {"packages": ["prometheus-pushgateway"],
@@ -145,6 +147,10 @@ def build(out, apt, name, suite, arch):
             subprocess.run(["dpkg-deb", "-x", os.path.join(work, deb), root], check=True)
         members = []
         for target, source in sorted(spec["files"].items()):
+            if target.endswith("?"):
+                target = target[:-1]
+                if not os.path.exists(os.path.join(root, source)):
+                    continue
             with open(os.path.join(root, source), "rb") as handle:
                 mode = 0o644 if target.endswith(".tmpl") else 0o755
                 members.append(("%s/%s" % (stem, target), handle.read(), mode))

@@ -1,0 +1,110 @@
+"""A three-node Alertmanager cluster from the inventory: one cluster seen by every node, silences
+shared, an alert posted to every node notified exactly once (also with a node down), and a version
+upgrade that restarts one node at a time while an alert keeps firing, neither lost nor repeated."""
+import json
+import os
+import re
+import sys
+import time
+
+import testinfra
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+
+NODES = ["tda-mol-alertmanager_ha-am%d" % n for n in (1, 2, 3)]
+testinfra_hosts = ["ansible://" + NODES[0]]
+# peers wait their position x --cluster.peer-timeout (15s) before notifying what the first
+# has not: a duplicate would arrive within 2 x 15s after the first notification
+DUPLICATE_WINDOW = 35
+
+
+def node(name):
+    return testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def status(name):
+    return get_json(node(name), "http://127.0.0.1:9093/api/v2/status")
+
+
+def post_alert(names, labels):
+    body = json.dumps([{"labels": labels, "annotations": {"summary": "test"}}])
+    for name in names:
+        result = node(name).run("curl -fsS -X POST -H 'Content-Type: application/json' "
+                                "http://127.0.0.1:9093/api/v2/alerts -d '%s'" % body)
+        assert result.rc == 0, result.stderr
+
+
+def notifications(host, alertname):
+    records = get_json(host, "http://127.0.0.1:9099/records")
+    return [r for r in records for a in r["body"]["alerts"] if a["labels"]["alertname"] == alertname]
+
+
+def test_every_node_sees_a_cluster_of_three(host):
+    def three_everywhere():
+        return all(len(status(n)["cluster"]["peers"]) == 3 and status(n)["cluster"]["status"] == "ready"
+                   for n in NODES)
+    assert wait_for(three_everywhere, timeout=60)
+    flags = host.run("systemctl show -P ExecStart alertmanager").stdout
+    assert "--cluster.peer=tda-mol-alertmanager_ha-am2:9094" in flags
+    assert "--cluster.peer=tda-mol-alertmanager_ha-am3:9094" in flags
+    assert "--cluster.peer=tda-mol-alertmanager_ha-am1:9094" not in flags
+
+
+def test_silence_created_on_one_node_is_visible_on_the_others(host):
+    silence = {"matchers": [{"name": "alertname", "value": "SilencedEverywhere", "isRegex": False}],
+               "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
+               "createdBy": "molecule", "comment": "gossip test"}
+    created = node(NODES[0]).run("curl -fsS -X POST -H 'Content-Type: application/json' "
+                                 "http://127.0.0.1:9093/api/v2/silences -d '%s'" % json.dumps(silence))
+    assert created.rc == 0, created.stderr
+    silence_id = json.loads(created.stdout)["silenceID"]
+    for name in NODES[1:]:
+        assert wait_for(lambda n=name: any(s["id"] == silence_id
+                                           for s in get_json(node(n), "http://127.0.0.1:9093/api/v2/silences")))
+
+
+def test_alert_posted_to_every_node_is_notified_once_also_with_a_node_down(host):
+    post_alert(NODES, {"alertname": "PostedToAll", "severity": "critical"})
+    wait_for(lambda: notifications(host, "PostedToAll"), timeout=30)
+    time.sleep(DUPLICATE_WINDOW)
+    assert len(notifications(host, "PostedToAll")) == 1
+
+    assert node(NODES[2]).run("systemctl stop alertmanager").rc == 0
+    try:
+        post_alert(NODES[:2], {"alertname": "OneNodeDown", "severity": "critical"})
+        wait_for(lambda: notifications(host, "OneNodeDown"), timeout=30)
+        time.sleep(DUPLICATE_WINDOW)
+        assert len(notifications(host, "OneNodeDown")) == 1
+    finally:
+        assert node(NODES[2]).run("systemctl start alertmanager").rc == 0
+    assert wait_for(lambda: all(len(status(n)["cluster"]["peers"]) == 3 for n in NODES), timeout=60)
+
+
+def test_upgrade_restarts_one_node_at_a_time_and_a_firing_alert_is_notified_once(host):
+    # what Prometheus does: re-send the firing alert to every node, every 2 seconds
+    body = json.dumps([{"labels": {"alertname": "FiringThroughout", "severity": "critical"}}])
+    poster = " ; ".join("curl -s -m 1 -o /dev/null -X POST -H 'Content-Type: application/json' "
+                        "http://%s:9093/api/v2/alerts -d '%s'" % (n, body) for n in NODES)
+    started = host.run("systemd-run --unit=tda-poster /bin/sh -c %s"
+                       % json.dumps("while true; do %s; sleep 2; done" % poster))
+    assert started.rc == 0, started.stderr
+    try:
+        wait_for(lambda: notifications(host, "FiringThroughout"), timeout=30)
+        rc, out = converge("-e", "am_version=0.33.1")
+        assert rc == 0, out[-3000:]
+        # one node at a time: each restart is followed by its own readiness and cluster checks
+        steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| ([a-z ]+?) on "
+                           r"(tda-mol-alertmanager_ha-am\d)", out)
+        order = [(step, member) for step, member in steps if step in ("restart", "has rejoined its cluster")]
+        assert order == [(s, m) for m in NODES for s in ("restart", "has rejoined its cluster")], steps
+        for name in NODES:
+            assert status(name)["versionInfo"]["version"] == "0.33.1"
+        assert wait_for(lambda: all(len(status(n)["cluster"]["peers"]) == 3 for n in NODES), timeout=60)
+        time.sleep(DUPLICATE_WINDOW)
+        assert len(notifications(host, "FiringThroughout")) == 1
+        alerts = get_json(host, "http://127.0.0.1:9093/api/v2/alerts?filter=alertname%3D%22FiringThroughout%22")
+        assert alerts and alerts[0]["status"]["state"] == "active", "the alert was lost"
+    finally:
+        host.run("systemctl stop tda-poster")
