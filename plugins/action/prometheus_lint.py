@@ -88,7 +88,7 @@ class ActionModule(ActionBase):
         if unknown_checks:
             raise AnsibleActionFail("prometheus_lint: disabled_checks names unknown checks %s; known: %s"
                                     % (unknown_checks, ", ".join(sorted(promlint.CHECKS))))
-        severities = tuple(args.get("allowed_severities") or ("critical", "warning", "info"))
+        severities = tuple(args.get("allowed_severities") or ("critical", "warning", "info", "none"))
 
         findings = []
         all_groups = []

@@ -50,10 +50,10 @@ options:
     elements: str
     default: []
   allowed_severities:
-    description: Values allowed in an alert's C(severity) label.
+    description: Values allowed in an alert's C(severity) label (C(none) is the convention for a Watchdog heartbeat).
     type: list
     elements: str
-    default: [critical, warning, info]
+    default: [critical, warning, info, none]
 attributes:
   check_mode:
     description: It only reads, so it runs the same in check mode.

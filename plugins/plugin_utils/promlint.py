@@ -283,7 +283,8 @@ def _check_ratio(node, found):
                       "aggregate both sides by the same labels, or match with on(...)"))
         return
     # labels the two sides are matched on
-    if matching is not None and "On" in str(matching.type):
+    # on(...) is LabelModifierType.Include, ignoring(...) is Exclude
+    if matching is not None and ("Include" in str(matching.type) or "On" in str(matching.type)):
         matched = ("set", frozenset(matching.labels))
     elif matching is not None:
         matched = (left[0], left[1] | frozenset(matching.labels)) if left else None

@@ -95,7 +95,7 @@ def test_upgrade_restarts_one_node_at_a_time_and_a_firing_alert_is_notified_once
         rc, out = converge("-e", "am_version=0.33.1")
         assert rc == 0, out[-3000:]
         # one node at a time: each restart is followed by its own readiness and cluster checks
-        steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| ([a-z ]+?) on "
+        steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| ([a-z ]+?): alertmanager on "
                            r"(tda-mol-alertmanager_ha-am\d)", out)
         order = [(step, member) for step, member in steps if step in ("restart", "has rejoined its cluster")]
         assert order == [(s, m) for m in NODES for s in ("restart", "has rejoined its cluster")], steps

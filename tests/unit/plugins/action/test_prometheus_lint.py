@@ -93,6 +93,23 @@ def test_corrected_rules_are_clean():
     assert checks(*clean) == []
 
 
+def test_on_matching_is_not_taken_for_self_division():
+    """on (host) matches on host only: a filter on job or type does not divide a series by itself."""
+    joined = ('tda_memory_usage_bytes{job="tda-api", type="rss"} / on (host) group_left () '
+              'node_memory_MemTotal_bytes{job="node"} > 0.85')
+    assert "ratio-self-division" not in checks(alert(joined))
+    # ignoring() still keeps the filtered label on both sides
+    assert "ratio-self-division" in checks(alert('rate(x{status="500"}[5m]) / ignoring (method) rate(x[5m]) > 0'))
+
+
+def test_the_profile_rules_are_clean():
+    """The corrected seed (profile/rules) passes the linter it is deployed with."""
+    for path in sorted((ROOT / "profile" / "rules").glob("*.yml")):
+        groups = yaml.safe_load(path.read_text())["groups"]
+        found = promlint.lint_rules(groups, file=str(path), allowed_severities=("critical", "warning", "info", "none"))
+        assert found == [], found
+
+
 def test_annotation_disables_one_check_for_one_rule():
     rule = alert("rate(flink_taskmanager_job_task_numRecordsIn[5m]) > 1",
                  annotations={"summary": "s", "description": "d", "tda_lint_disable": "rate-non-counter"})
