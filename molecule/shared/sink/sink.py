@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Notification sink for tests and the lab: stands in for Slack, PagerDuty, webhooks and email.
 
     sink.py --http 127.0.0.1:9099 --smtp 127.0.0.1:2525 --store /var/lib/sink/records.jsonl \
@@ -116,7 +115,7 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 self.starttls()
                 tls = True
             elif verb == "AUTH":
-                mechanism, _, initial = argument.partition(" ")
+                mechanism, _sep, initial = argument.partition(" ")
                 if mechanism.upper() == "PLAIN":
                     if not initial:
                         self.send("334 ")
@@ -175,7 +174,7 @@ class SMTPServer(socketserver.ThreadingTCPServer):
 
 
 def split(address):
-    host, _, port = address.rpartition(":")
+    host, _sep, port = address.rpartition(":")
     return host, int(port)
 
 
