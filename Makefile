@@ -3,12 +3,13 @@
 SHELL := /bin/bash
 S ?=
 
-.PHONY: help setup lab lab-down test lint sanity unit build docs clean
+.PHONY: help setup lab lab-down test lint sanity unit bench build docs clean
 
 help:
 	@echo "make lab        create the lab containers and deploy site.yml to them"
 	@echo "make lab-down   remove the lab's containers and network"
 	@echo "make test       the whole suite (make test S=<scenario> runs one scenario)"
+	@echo "make bench      what a deploy costs and how it scales (figures, not pass/fail)"
 	@echo "make build      the collection tarball (artifacts/)"
 
 setup:
@@ -33,6 +34,13 @@ sanity: setup
 unit: setup
 	@bash tools/host-tools.sh
 	@source tools/env.sh && python -m pytest -q tests/unit
+
+# Figures only (docs/performance.md explains them); not part of `make test`.
+bench: setup
+	@bash tools/host-tools.sh
+	@bash tools/docker-engine.sh
+	@bash tools/images.sh
+	@source tools/env.sh && python bench/scale.py && python bench/deploy.py
 
 build: setup
 	@source tools/env.sh && mkdir -p artifacts && \
