@@ -55,6 +55,8 @@ _value:
   type: list
 '''
 
+from ansible.errors import AnsibleFilterError
+
 
 def _address(hostvars, host):
     variables = hostvars[host]
@@ -95,7 +97,30 @@ def scrape_job_config(job, file_sd_dir):
     return config
 
 
+def probe_job_config(job, exporter):
+    """A blackbox_exporter job from a plain list of probe targets: each target becomes the
+    exporter's ?target= parameter and the series' instance label; the exporter is scraped."""
+    if not job.get("targets"):
+        raise AnsibleFilterError("probe job %r has no targets" % job.get("job_name"))
+    address = job.get("exporter") or exporter
+    if not address:
+        raise AnsibleFilterError("probe job %r: no blackbox_exporter to send the probes through; give the job an "
+                                 "exporter (host:port) or put one host in the prometheus role's blackbox group"
+                                 % job.get("job_name"))
+    config = {"job_name": job["job_name"], "metrics_path": "/probe",
+              "params": {"module": [job.get("module", "http_2xx")]},
+              "static_configs": [{"targets": list(job["targets"])}],
+              "relabel_configs": [
+                  {"source_labels": ["__address__"], "target_label": "__param_target"},
+                  {"source_labels": ["__param_target"], "target_label": "instance"},
+                  {"target_label": "__address__", "replacement": address}]}
+    if job.get("labels"):
+        config["static_configs"][0]["labels"] = dict(job["labels"])
+    config.update(job.get("config") or {})
+    return config
+
+
 class FilterModule(object):
     def filters(self):
         return {"scrape_targets": scrape_targets, "scrape_job_targets": scrape_job_targets,
-                "scrape_job_config": scrape_job_config}
+                "scrape_job_config": scrape_job_config, "probe_job_config": probe_job_config}
