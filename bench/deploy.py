@@ -169,9 +169,9 @@ def main():
     print("\n%-16s %8s %8s %6s %8s %9s %10s" % ("run", "wall s", "cpu s", "tasks", "changed", "restarts", "active s"))
     for name in ("floor", "first_converge", "no_change", "config_change"):
         row = results[name]
-        print("%-16s %8.2f %8.2f %6d %8d %9s %10s" % (name, row["wall_s"], row["controller_cpu_s"],
-                                                       row["tasks_ok"] + row["tasks_skipped"], row["tasks_changed"],
-                                                       row.get("restarts", "-"), row.get("active_after_s") or "-"))
+        fields = (name, row["wall_s"], row["controller_cpu_s"], row["tasks_ok"] + row["tasks_skipped"],
+                  row["tasks_changed"], row.get("restarts", "-"), row.get("active_after_s") or "-")
+        print("%-16s %8.2f %8.2f %6d %8d %9s %10s" % fields)
     print("no-change re-run / floor: %sx; failed scrapes during the config change: %s"
           % (results["no_change"]["ratio_to_floor"], results["config_change"]["failed_scrapes"]))
     path = os.path.join(ROOT, "artifacts", "bench-deploy.json")

@@ -156,9 +156,9 @@ def main():
     out = {"scale": scale(counts, rules), "add_one_host": add_one_host(counts[0])}
     print("\n%-8s %-6s %9s %9s %7s %9s" % ("targets", "rules", "wall s", "render s", "lint s", "validate s"))
     for row in out["scale"]:
-        print("%-8d %-6d %9.2f %9.2f %7.2f %9.2f" % (row["targets"], row["rules"], row["wall_s"],
-                                                    row.get("render_s", 0), row.get("lint_s", 0),
-                                                    row.get("validate_s", 0)))
+        fields = (row["targets"], row["rules"], row["wall_s"], row.get("render_s", 0), row.get("lint_s", 0),
+                  row.get("validate_s", 0))
+        print("%-8d %-6d %9.2f %9.2f %7.2f %9.2f" % fields)
     one = out["add_one_host"]
     print("\nadd one host to %d: file_sd files changed %s, tasks changed %s, reloads %d, "
           "new target active after %ss" % (one["targets_before"], one["file_sd_files_changed"],
