@@ -1,6 +1,8 @@
 """Prometheus 2.42.0 -> 3.5.3 from archives: samples survive the upgrade; a downgrade to a 2.x
 that cannot read the 3.x TSDB is refused before anything changes."""
 import os
+import re
+import subprocess
 import time
 import sys
 
@@ -40,6 +42,11 @@ def test_upgrade_to_3x_keeps_the_samples(host):
     rc, out = converge("-e", "archive_version=3.5.3")
     assert rc == 0, out[-3000:]
     assert running_version(host).startswith("3.5.3")
+    assert re.search(r"TSDB\s+snapshot\s+taken\s+by\s+Prometheus\s+2\.42\.0\s+before\s+the\s+upgrade", out), out[-2000:]
+    snapshots = host.run("ls /var/lib/prometheus/data/snapshots").stdout.split()
+    assert len(snapshots) == 1, snapshots
+    # a snapshot holds the blocks and the head as blocks: at least one index file
+    assert host.run("find /var/lib/prometheus/data/snapshots -name index").stdout.strip(), "empty snapshot"
     before = samples_at(host, STATE["moment"])
     assert before and before[0]["value"][1] == "1", "samples written by 2.42.0 are gone after the upgrade"
     assert host.file("/usr/local/bin/promtool").exists
@@ -54,4 +61,34 @@ def test_downgrade_to_a_2x_before_2_55_is_refused(host):
     assert rc != 0
     assert "2.55.0" in out and "Nothing was changed" in out, out[-2000:]
     assert host.run("sha256sum /usr/local/bin/prometheus").stdout == binary
+    assert running_version(host).startswith("3.5.3")
+
+
+def test_agent_mode_and_back_keep_the_tsdb(host):
+    rc, out = converge("-e", "archive_version=3.5.3", "-e", "prometheus_agent_mode=true")
+    assert rc == 0, out[-3000:]
+    flags = api(host, "/api/v1/status/flags")["data"]
+    assert flags.get("agent") == "true" and flags["storage.agent.path"] == "/var/lib/prometheus/agent"
+    assert host.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9090/api/v1/rules").stdout != "200"
+    rc, out = converge("-e", "archive_version=3.5.3")
+    assert rc == 0, out[-3000:]
+    assert api(host, "/api/v1/status/flags")["data"].get("agent") == "false"
+    assert samples_at(host, STATE["moment"]), "the TSDB lost its samples across agent mode"
+
+
+def test_offline_install_with_the_mirror_stopped(host):
+    """The same release from a directory on the controller, with no network: same binary, no restart."""
+    env = os.environ
+    subprocess.run([sys.executable, os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], "molecule", "shared", "mirror",
+                                                 "serve.py"), "stop",
+                    os.path.join(env["MOLECULE_EPHEMERAL_DIRECTORY"], "mirror-state")], check=True)
+    binary = host.run("sha256sum /usr/local/bin/prometheus").stdout
+    started = host.run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout
+    offline_dir = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "mirror", "prometheus", "releases",
+                               "download", "v3.5.3")
+    rc, out = converge("-e", "archive_version=3.5.3", "-e", "prometheus_install_method=offline",
+                       "-e", "prometheus_offline_dir=%s" % offline_dir)
+    assert rc == 0, out[-3000:]
+    assert host.run("sha256sum /usr/local/bin/prometheus").stdout == binary
+    assert host.run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout == started
     assert running_version(host).startswith("3.5.3")

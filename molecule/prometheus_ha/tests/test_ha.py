@@ -1,6 +1,7 @@
 """HA pair with replica labels, remote_write with basic auth over TLS, 401 without credentials."""
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -51,6 +52,44 @@ def test_pair_members_scrape_the_same_targets_with_their_own_replica_label(name)
     targets = json.loads(member.run("curl -fsS http://127.0.0.1:9090/api/v1/targets").stdout)
     scraped = sorted(t["labels"]["host"] for t in targets["data"]["activeTargets"])
     assert scraped == ["tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2"]
+
+
+def test_remote_read_brings_the_other_replicas_samples():
+    """prom1's own TSDB has no series labelled replica=prom2; only the receiver has them."""
+    member = host_of("tda-mol-prometheus_ha-prom1")
+
+    def other_replica():
+        out = member.run("curl -fsS -G --data-urlencode 'query=up{replica=\"tda-mol-prometheus_ha-prom2\"}' "
+                         "http://127.0.0.1:9090/api/v1/query").stdout
+        return json.loads(out)["data"]["result"]
+    deadline = time.time() + 60
+    while not other_replica() and time.time() < deadline:
+        time.sleep(2)
+    assert other_replica(), "no sample of the other replica through remote_read"
+    secret = member.file("/etc/prometheus/secrets/remote_read_0_basic_auth_password")
+    assert (secret.user, secret.group, secret.mode) == ("root", "prometheus", 0o640)
+
+
+def test_flag_change_restarts_the_pair_one_member_at_a_time():
+    env = dict(os.environ)
+    starts = {n: host_of(n).run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout.strip()
+              for n in ("tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2")}
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], "-e", "prometheus_storage_retention_time=20d",
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")],
+        capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    pair_play = proc.stdout[proc.stdout.index("PLAY [The HA pair"):]
+    steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| ([a-z ]+?): prometheus on "
+                       r"(tda-mol-prometheus_ha-prom\d)", pair_play)
+    order = [(step, member) for step, member in steps if step in ("restart", "serves again")]
+    assert order == [("restart", "tda-mol-prometheus_ha-prom1"), ("serves again", "tda-mol-prometheus_ha-prom1"),
+                     ("restart", "tda-mol-prometheus_ha-prom2"), ("serves again", "tda-mol-prometheus_ha-prom2")], steps
+    for name, before in starts.items():
+        member = host_of(name)
+        assert member.run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout.strip() != before
+        flags = json.loads(member.run("curl -fsS http://127.0.0.1:9090/api/v1/status/flags").stdout)["data"]
+        assert flags["storage.tsdb.retention.time"] == "20d"
 
 
 def test_remote_write_password_lives_in_a_file_only():
