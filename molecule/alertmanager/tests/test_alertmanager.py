@@ -88,18 +88,22 @@ def test_notifications_reach_each_receiver_through_the_secret_files(host):
 
     pagerduty = by_kind["pagerduty"][0]["body"]
     assert pagerduty["routing_key"] == "am-pd-RoutingKey-44e1b7"  # read from routing_key_file
-    assert pagerduty["payload"]["summary"] == "TDA-PD TDAAPIDown tda-api"  # our template
+    assert pagerduty["payload"]["summary"].strip() == "tda-api is down"  # the seed's slack.title
     slack = by_kind["slack"][0]
     assert slack["path"] == "/slack/T0SCEN/B0ARIO/am-slack-6f02aa"  # api_url_file
-    assert slack["body"]["attachments"][0]["text"].startswith("TDA-SLACK TDAAPIDown on tda-api: tda-api is down")
+    attachment = slack["body"]["attachments"][0]
+    # the seed's slack.text and slack.color
+    assert "*Alert:* tda-api is down" in attachment["text"] and "*Service:* tda-api" in attachment["text"]
+    assert "*Severity:* critical" in attachment["text"] and attachment["color"] == "danger"
     webhook = by_kind["webhook"][0]
     assert [a["labels"]["alertname"] for a in webhook["body"]["alerts"]] == ["InfoOnly"]
     assert webhook["headers"]["Authorization"] == "Basic aG9vazphbS1ob29rLVB3LWQzYjhjNA=="  # hook:password_file
     mail = by_kind["smtp"][0]
     # the sink refuses AUTH before STARTTLS and mail before AUTH: this arrived over TLS, authenticated
     assert mail["tls"] is True and mail["auth_user"] == "alertmanager"
-    assert "Subject: [TDA FIRING] DiskAlmostFull (1)" in mail["data"]
-    assert "TDA alert: DiskAlmostFull" in mail["data"] and "disk 91% full" in mail["data"]
+    # the seed's dev-team e-mail: its subject and body, now as headers.Subject and text
+    assert "Subject: TDA API Alert: DiskAlmostFull" in mail["data"]
+    assert "Alert: disk 91% full" in mail["data"]
     # each alert went where its route says, and nowhere else
     assert len(by_kind["pagerduty"]) == 1 and len(by_kind["slack"]) == 1 and len(by_kind["smtp"]) == 1
 
@@ -132,11 +136,11 @@ def test_route_test_mismatch_stops_the_deploy_before_the_swap(host):
 
 
 def test_template_defined_nowhere_is_refused_and_the_old_config_keeps_serving(host, tmp_path):
-    (tmp_path / "broken.tmpl").write_text('{{ define "tda.slack.text" }}{{ template "tda.nowhere" . }}{{ end }}\n')
+    (tmp_path / "broken.tmpl").write_text('{{ define "tda.extra" }}{{ template "tda.nowhere" . }}{{ end }}\n')
     before = host.file("/etc/alertmanager/alertmanager.yml").content_string
     started = metric(host, "process_start_time_seconds")
     rc, out = converge("-e", json.dumps({"alertmanager_template_files": [
-        os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "files", "templates", "*.tmpl"),
+        os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "profile", "templates", "*.tmpl"),
         str(tmp_path / "broken.tmpl")]}))
     assert rc != 0
     assert "tda.nowhere" in out and "defined nowhere" in out, out[-2500:]

@@ -48,6 +48,12 @@ def test_flags_and_external_labels(host):
     assert "cluster: molecule" in config and "environment: test" in config
 
 
+def test_alertmanagers_come_from_the_inventory_group(host):
+    name = host.backend.get_hostname()
+    active = api(host, "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+    assert [a["url"] for a in active] == ["http://%s:9093/api/v2/alerts" % name]
+
+
 def test_files_and_permissions(host):
     assert host.file("/etc/prometheus/rules/availability.yml").exists
     assert host.file("/etc/prometheus/tests/availability_test.yml").exists
