@@ -119,7 +119,11 @@ def run(playbook, inv, *extra, watch_interval=None):
         active_after["done"] = True
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        sys.exit("%s failed:\n%s" % (playbook, proc.stdout[-4000:]))
+        log = os.path.join(ROOT, "artifacts", "bench-deploy-failed.log")
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as handle:
+            handle.write(proc.stdout + proc.stderr)
+        sys.exit("%s failed (whole output in %s):\n%s" % (playbook, log, proc.stdout[-3000:]))
     recap = re.findall(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)", proc.stdout)
     return {"wall_s": round(wall, 2),
             "controller_cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
