@@ -48,3 +48,14 @@ def secret_key_lines():
     """The base64 lines of the scenario's TLS key (molecule/shared/pki.yml made it)."""
     with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "pki", "server.key")) as handle:
         return [line for line in handle.read().splitlines() if line and "PRIVATE KEY" not in line]
+
+
+def exposure(host, unit, debian_unit):
+    """Print systemd-analyze's exposure of our unit beside Debian's unit file for the same
+    daemon (analysed offline: Debian's unit is masked), and return ours as a number."""
+    ours = host.run("systemd-analyze security %s --no-pager | tail -1" % unit).stdout.strip()
+    print("\n%s (ours): %s" % (unit, ours))
+    debian = host.run("systemd-analyze security --offline=yes /lib/systemd/system/%s.service --no-pager "
+                      "2>/dev/null | tail -1" % debian_unit).stdout.strip()
+    print("%s (Debian's unit): %s" % (debian_unit, debian or "n/a"))
+    return float(ours.split()[-3]) if "exposure level" in ours else 10.0

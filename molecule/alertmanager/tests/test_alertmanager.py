@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, secret_key_lines, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import converge, exposure, secret_key_lines, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 API = "https://127.0.0.1:9093"
 ADMIN = ("admin", "am-admin-Pw-51c2e0")
@@ -179,10 +179,4 @@ def test_no_secret_in_verbose_output(host):
 
 
 def test_unit_exposure(host):
-    exposure = host.run("systemd-analyze security alertmanager --no-pager | tail -1").stdout.strip()
-    print("\nalertmanager (ours): " + exposure)
-    debian = host.run("systemd-analyze security /lib/systemd/system/prometheus-alertmanager.service --no-pager "
-                      "--offline=yes 2>/dev/null | tail -1").stdout.strip()
-    print("prometheus-alertmanager (Debian's unit): " + (debian or "n/a"))
-    score = float(exposure.split()[-3]) if "exposure level" in exposure else 10.0
-    assert score <= 2.0, exposure
+    assert exposure(host, "alertmanager", "prometheus-alertmanager") <= 2.0

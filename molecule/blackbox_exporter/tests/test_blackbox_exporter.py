@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import converge, exposure, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def query(host, expr):
@@ -42,13 +42,7 @@ def test_probes_through_prometheus_succeed_and_fail_as_the_targets_do(host):
 def test_unit_has_cap_net_raw_only_and_its_exposure(host):
     unit = host.run("systemctl cat blackbox_exporter").stdout
     assert "CapabilityBoundingSet=CAP_NET_RAW" in unit and "AmbientCapabilities=CAP_NET_RAW" in unit
-    exposure = host.run("systemd-analyze security blackbox_exporter --no-pager | tail -1").stdout.strip()
-    print("\nblackbox_exporter (ours): " + exposure)
-    debian = host.run("systemd-analyze security --offline=yes /lib/systemd/system/prometheus-blackbox-exporter.service"
-                      " --no-pager 2>/dev/null | tail -1").stdout.strip()
-    print("prometheus-blackbox-exporter (Debian's unit): " + (debian or "n/a"))
-    score = float(exposure.split()[-3]) if "exposure level" in exposure else 10.0
-    assert score <= 2.0, exposure
+    assert exposure(host, "blackbox_exporter", "prometheus-blackbox-exporter") <= 2.0
 
 
 def test_module_change_reloads_without_restart(host):

@@ -5,7 +5,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import exposure, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 QUERY = "http://127.0.0.1:9090/api/v1/query?query="
 
@@ -37,10 +37,4 @@ def test_pushed_metric_survives_a_restart_of_the_gateway(host):
 
 
 def test_unit_exposure(host):
-    exposure = host.run("systemd-analyze security pushgateway --no-pager | tail -1").stdout.strip()
-    print("\npushgateway (ours): " + exposure)
-    debian = host.run("systemd-analyze security --offline=yes /lib/systemd/system/prometheus-pushgateway.service"
-                      " --no-pager 2>/dev/null | tail -1").stdout.strip()
-    print("prometheus-pushgateway (Debian's unit): " + (debian or "n/a"))
-    score = float(exposure.split()[-3]) if "exposure level" in exposure else 10.0
-    assert score <= 2.0, exposure
+    assert exposure(host, "pushgateway", "prometheus-pushgateway") <= 2.0
