@@ -27,7 +27,7 @@ mkdir -p "$dest/tda"
 
 missing=()
 for line in "${wanted[@]}"; do
-  set -- $line
+  read -r -a fields <<<"$line"; set -- "${fields[@]}"
   [ "$(installed_version "$1")" = "$2" ] || missing+=("$1:$2")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Makefile's recipes and tools/*.sh: one place for the environment every run uses.
 TDA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$TDA_ROOT/.venv/bin:$PATH"

@@ -4,16 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/host-tools
-want="prometheus prometheus-alertmanager prometheus-blackbox-exporter"
+want=(prometheus prometheus-alertmanager prometheus-blackbox-exporter)
 if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
   exit 0
 fi
 command -v apt-get >/dev/null || { echo "apt-get is needed to fetch Debian's promtool and amtool" >&2; exit 1; }
 mkdir -p "$dest/debs" "$dest/root" "$dest/bin"
 cd "$dest/debs"
-if ! apt-get download $want >/dev/null 2>&1; then
+if ! apt-get download "${want[@]}" >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] && apt-get update -qq
-  apt-get download $want >/dev/null
+  apt-get download "${want[@]}" >/dev/null
 fi
 cd - >/dev/null
 for deb in "$dest"/debs/*.deb; do dpkg-deb -x "$deb" "$dest/root"; done

@@ -23,7 +23,7 @@ for name in sorted(hostvars):
 down() {
   local ids
   ids=$(docker ps -aq --filter "label=tda.lab=1")
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  [ -z "$ids" ] || xargs docker rm -f <<<"$ids" >/dev/null
   docker network rm "$network" >/dev/null 2>&1 || true
   echo "== lab removed (containers labelled tda.lab=1, network $network)"
 }
@@ -91,10 +91,11 @@ up() {
     docker network create --label tda.lab=1 "$network" >/dev/null
   echo "== lab hosts"
   mapfile -t hosts < <(lab_hosts_json)
-  for line in "${hosts[@]}"; do create_host ${line}; done
+  for line in "${hosts[@]}"; do read -r -a fields <<<"$line"; create_host "${fields[@]}"; done
   for line in "${hosts[@]}"; do wait_systemd "${line%% *}"; done
   echo "== ansible-playbook -i inventories/lab site.yml"
-  local start=$(date +%s)
+  local start
+  start=$(date +%s)
   ansible-playbook -i inventories/lab site.yml "$@"
   echo "== deploy took $(( $(date +%s) - start )) s"
   summary

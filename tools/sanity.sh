@@ -7,6 +7,12 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TDA_ROOT"
 
+# ansible-test runs shellcheck only when it is installed
+if ! command -v shellcheck >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+fi
+
 pip_version=24.2   # what ansible-test 2.19 bootstraps its environments with
 cache=~/.ansible/test/cache
 standin=$cache/get_pip_${pip_version//./_}.py

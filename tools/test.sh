@@ -4,7 +4,7 @@
 # scenario only. Ends with a table of results and times; exits non-zero on any failure.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
-cd "$TDA_ROOT"
+cd "$TDA_ROOT" || exit 2
 
 only=${1:-}
 suite_start=$(date +%s)
@@ -57,17 +57,68 @@ fi
 if [ -n "$scenarios" ]; then
   bash tools/docker-engine.sh || exit 1
   platforms_needed=$(for s in $scenarios; do scenario_platforms "$s"; done | tr ' ' '\n' | sort -u | xargs)
-  bash tools/images.sh ${platforms_needed:-debian12} || exit 1
+  read -r -a platform_list <<<"${platforms_needed:-debian12}"
+  bash tools/images.sh "${platform_list[@]}" || exit 1
 fi
 
-for scenario in $scenarios; do
-  platforms=$(scenario_platforms "$scenario")
-  [ -n "$platforms" ] || platforms=debian12   # an explicitly named scenario that is not enabled yet
-  for platform in $platforms; do
-    run_stage "molecule:$scenario" "$platform" "$logs/molecule-$scenario-$platform.log" \
-      env TDA_PLATFORM="$platform" molecule test -s "$scenario"
+# Scenario runs go through a queue served by TDA_TEST_JOBS workers (2 by default: the
+# scenarios spend much of their time waiting on daemons, so two lanes share the 2 cores well).
+# Each run's result is one line in $results; the table keeps the matrix's order.
+# A scenario's runs share Molecule's state directory, so they never overlap: the queue holds
+# every Debian 12 run before the Debian 13 ones, and a lock per scenario covers the rest.
+runs() {
+  for scenario in $scenarios; do
+    platforms=$(scenario_platforms "$scenario")
+    [ -n "$platforms" ] || platforms=debian12   # an explicitly named scenario that is not enabled yet
+    for platform in $platforms; do echo "$scenario $platform"; done
   done
-done
+}
+queue=$(mktemp) results=$(mktemp) skip_notes=$(mktemp)
+runs | sort -s -k2,2 >"$queue"
+
+# shellcheck disable=SC2016  # the inner script gets the queue as its $1
+next_run() { flock "$queue.lock" bash -c 'head -n 1 "$1"; sed -i 1d "$1"' _ "$queue"; }
+
+run_scenario() {  # scenario platform
+  local name="molecule:$1" log="$logs/molecule-$1-$2.log" start rc took
+  echo "== $name on $2 (log: $log)"
+  start=$(date +%s)
+  flock "$queue.$1.lock" env TDA_PLATFORM="$2" molecule test -s "$1" >"$log" 2>&1
+  rc=$?
+  took=$(( $(date +%s) - start ))
+  if [ $rc -eq 0 ]; then
+    echo "$1 $2 passed $took" >>"$results"
+  else
+    echo "$1 $2 failed $took" >>"$results"
+    echo "   FAILED ($name on $2); last lines of $log:"
+    tail -n 40 "$log" | sed 's/^/   | /'
+  fi
+}
+
+worker() { local run; while run=$(next_run) && [ -n "$run" ]; do run_scenario "${run% *}" "${run#* }"; done; }
+
+workers=${TDA_TEST_JOBS:-2}
+[ -n "$only" ] && workers=1
+for _ in $(seq "$workers"); do worker & done
+wait
+
+while read -r scenario platform; do
+  line=$(awk -v s="$scenario" -v p="$platform" '$1 == s && $2 == p' "$results")
+  if [ -n "$line" ]; then
+    read -r -a fields <<<"$line"; set -- "${fields[@]}"
+    log="$logs/molecule-$1-$2.log"
+    skipped_tests=$(grep -a -c "SKIPPED \[" "$log")
+    if [ "$3" = failed ]; then note="see $log"
+    elif [ "$skipped_tests" -gt 0 ]; then
+      note="$skipped_tests test(s) skipped inside, reasons below"
+      { echo "molecule:$1 on $2:"; grep -a -A3 "SKIPPED \[" "$log" | sed 's/^[^│]*│ *//'; } >>"$skip_notes"
+    else note=""; fi
+    record "molecule:$1" "$2" "$3" "$4" "$note"
+  else
+    record "molecule:$scenario" "$platform" failed 0 "did not run"
+  fi
+done < <(runs)
+rm -f "$queue" "$queue".*lock "$results"
 
 echo
 echo "== results"
@@ -79,6 +130,9 @@ if [ -z "$only" ]; then
     grep -qx "$s" <<<"$enabled" || printf '%-34s %-10s %-8s %7s  %s\n' "molecule:$s" - "not enabled yet" - ""
   done
 fi
+# tests a scenario skipped (what cannot run on these machines), with pytest's reasons
+[ -s "$skip_notes" ] && { echo; echo "== skipped inside scenarios"; cat "$skip_notes"; }
+rm -f "$skip_notes"
 total=$(( $(date +%s) - suite_start ))
 echo "total time: ${total}s ($((total / 60))m $((total % 60))s)"
 echo "$passes passed, $failures failed, $skips skipped"

@@ -5,8 +5,12 @@ extra variables, as an operator would, and read the daemons' HTTP APIs from insi
 """
 import json
 import os
+import re
 import subprocess
 import time
+from urllib.parse import quote
+
+import yaml
 
 
 def converge(*extra, verbose=False):
@@ -59,3 +63,40 @@ def exposure(host, unit, debian_unit):
                       "2>/dev/null | tail -1" % debian_unit).stdout.strip()
     print("%s (Debian's unit): %s" % (debian_unit, debian or "n/a"))
     return float(ours.split()[-3]) if "exposure level" in ours else 10.0
+
+
+PROMETHEUS_QUERY = "http://127.0.0.1:9090/api/v1/query?query="
+_COMPARISON_AT_END = re.compile(r"\s*(==|!=|>=|<=|>|<)\s*[0-9.e+]+\s*$")
+
+
+def profile_alerts(prefix):
+    """The profile's alert rules whose name starts with prefix: {name: expr}."""
+    path = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "profile", "rules", "alert-rules.yml")
+    with open(path) as handle:
+        groups = yaml.safe_load(handle)["groups"]
+    return {rule["alert"]: rule["expr"] for group in groups for rule in group["rules"]
+            if rule.get("alert", "").startswith(prefix)}
+
+
+def signal_parts(expr):
+    """An alert expression without its threshold: each `or` alternative with the comparison at its
+    end removed, so it returns the signal itself whether or not the alert would fire."""
+    return [_COMPARISON_AT_END.sub("", part) for part in re.split(r"\s+or\s+", " ".join(expr.split()))]
+
+
+def query(host, promql):
+    """Instant query through the host's Prometheus; returns the result vector."""
+    return get_json(host, PROMETHEUS_QUERY + quote(promql))["data"]["result"]
+
+
+def assert_profile_alerts_have_data(host, prefix, timeout=60):
+    """Every profile alert named prefix*: at least one of its signals returns data through the real
+    Prometheus, and the alert itself does not fire on the healthy service."""
+    alerts = profile_alerts(prefix)
+    assert alerts, "no %s* alert in profile/rules/alert-rules.yml" % prefix
+    for name, expr in sorted(alerts.items()):
+        # `up` always has data; the exporter's own series must be there
+        parts = [part for part in signal_parts(expr) if not part.startswith("up{")]
+        found = wait_for(lambda parts=parts: [p for p in parts if query(host, p)], timeout=timeout)
+        print("%s: data for %s" % (name, found))
+        assert query(host, expr) == [], "%s fires on a healthy service" % name

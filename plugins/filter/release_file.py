@@ -13,7 +13,9 @@ description:
   - Returns C(NAME-VERSION.linux-ARCH.tar.gz), the name the Prometheus projects give their
     release archives. The companion filter C(tda.monitoring.release_stem) returns the
     directory inside it, C(NAME-VERSION.linux-ARCH).
-positional: _input, name, version
+  - Projects that name or pack their releases otherwise (a bare binary, a jar) give a
+    I(pattern).
+positional: _input, name, version, pattern
 options:
   _input:
     description: Debian-style architecture (amd64, arm64, armv7...).
@@ -27,6 +29,12 @@ options:
     description: Version without a leading v.
     type: str
     required: true
+  pattern:
+    description:
+      - The release file's name with C({name}), C({version}) and C({arch}) placeholders.
+      - An empty pattern means C({name}-{version}.linux-{arch}.tar.gz).
+    type: str
+    default: ''
 author:
   - TDA Platform monitoring team (@tda-platform)
 '''
@@ -35,6 +43,10 @@ EXAMPLES = r'''
 - name: node_exporter-1.9.0.linux-arm64.tar.gz
   ansible.builtin.debug:
     msg: "{{ 'arm64' | tda.monitoring.release_file('node_exporter', '1.9.0') }}"
+
+- name: cadvisor-v0.49.1-linux-amd64, a bare binary
+  ansible.builtin.debug:
+    msg: "{{ 'amd64' | tda.monitoring.release_file('cadvisor', '0.49.1', 'cadvisor-v{version}-linux-{arch}') }}"
 '''
 
 RETURN = r'''
@@ -44,12 +56,26 @@ _value:
 '''
 
 
-def release_stem(arch, name, version):
-    return "%s-%s.linux-%s" % (name, str(version).lstrip("v"), arch)
+DEFAULT_PATTERN = "{name}-{version}.linux-{arch}.tar.gz"
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
 
-def release_file(arch, name, version):
-    return release_stem(arch, name, version) + ".tar.gz"
+def release_file(arch, name, version, pattern=""):
+    return (pattern or DEFAULT_PATTERN).format(name=name, version=str(version).lstrip("v"), arch=arch)
+
+
+def is_archive(file_name):
+    return file_name.endswith(ARCHIVE_SUFFIXES)
+
+
+def release_stem(arch, name, version, pattern=""):
+    """The directory in the controller's cache that holds the release's files: the archive's top
+    directory, or for a file that is not an archive (a bare binary, a jar) a directory of its own."""
+    file_name = release_file(arch, name, version, pattern)
+    for suffix in ARCHIVE_SUFFIXES:
+        if file_name.endswith(suffix):
+            return file_name[:-len(suffix)]
+    return file_name + ".d"
 
 
 class FilterModule(object):
