@@ -3,6 +3,8 @@
 # tda-lab, deploys site.yml to them and prints what runs where; `down` removes the lab's
 # containers and network and nothing else.
 set -euo pipefail
+# an inventory that does not parse stops the lab instead of matching no hosts
+export ANSIBLE_INVENTORY_UNPARSED_FAILED=true
 source "$(dirname "$0")/env.sh"
 cd "$TDA_ROOT"
 
@@ -63,24 +65,20 @@ wait_systemd() {
 }
 
 summary() {
+  local prom=http://127.0.0.1:19090
   echo
-  echo "== lab: what runs where (published on 127.0.0.1 only)"
-  printf '%-8s %-22s %-34s %s\n' host container url status
-  while read -r name publish; do
-    IFS=, read -ra ports <<<"$publish"
-    for p in "${ports[@]}"; do
-      [ -n "$p" ] || continue
-      local hostport=${p#127.0.0.1:}; hostport=${hostport%%:*}
-      local url="http://127.0.0.1:$hostport/metrics" status
-      if body=$(curl -fsS --max-time 3 "$url" 2>/dev/null); then
-        status="up ($(grep -c '^node_' <<<"$body") node_* samples)"
-      else
-        status="DOWN"
-      fi
-      printf '%-8s %-22s %-34s %s\n' "$name" "$prefix$name" "$url" "$status"
-    done
-  done < <(lab_hosts_json)
-  echo
+  echo "== lab: URLs (published on 127.0.0.1 only)"
+  echo "   Prometheus    $prom   (classic UI: $prom/classic/targets)"
+  echo "   Alertmanager  http://127.0.0.1:19093"
+  echo "   sink          http://127.0.0.1:19099/records   (what Slack, PagerDuty, the watchdog and email received)"
+  echo "   TDA API       http://127.0.0.1:19801/metrics  http://127.0.0.1:19802/metrics"
+  echo "   (Grafana, Kafka, Flink, cAdvisor: not in the lab, no binaries can be obtained here)"
+  python3 "$TDA_ROOT/lab/status.py" "$prom"
+  echo "== trigger a fault (alerts reach the sink: curl -s http://127.0.0.1:19099/records)"
+  echo "   TDAAPIDown            docker exec tda-lab-api1 systemctl stop tda-demo-api   (start it again to resolve)"
+  echo "   TDAAPIHighErrorRate   curl -X POST http://127.0.0.1:19801/admin/faults -d '{\"error_ratio\": 0.5}'   ('{}' heals)"
+  echo "   TDAAPIHighLatency     curl -X POST http://127.0.0.1:19801/admin/faults -d '{\"latency_seconds\": 3}'"
+  echo "   PostgreSQLDown        docker exec tda-lab-pg1 systemctl stop postgresql"
   echo "Remove the lab with: make lab-down"
 }
 
@@ -93,9 +91,11 @@ up() {
   mapfile -t hosts < <(lab_hosts_json)
   for line in "${hosts[@]}"; do read -r -a fields <<<"$line"; create_host "${fields[@]}"; done
   for line in "${hosts[@]}"; do wait_systemd "${line%% *}"; done
-  echo "== ansible-playbook -i inventories/lab site.yml"
   local start
   start=$(date +%s)
+  echo "== ansible-playbook -i inventories/lab lab/services.yml (the lab's services and the sink)"
+  ansible-playbook -i inventories/lab lab/services.yml
+  echo "== ansible-playbook -i inventories/lab site.yml"
   ansible-playbook -i inventories/lab site.yml "$@"
   echo "== deploy took $(( $(date +%s) - start )) s"
   summary

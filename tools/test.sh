@@ -39,7 +39,9 @@ run_stage() {  # name platform log command...
 bash tools/venv.sh || exit 1
 bash tools/collections.sh || exit 1
 
-scenario_platforms() { awk -v s="$1" '$1 == s { $1 = ""; print }' molecule/matrix; }
+scenario_platforms() { awk -v s="$1" '$1 == s { for (i = 2; i <= NF; i++) if ($i !~ /^[?]/) print $i }' molecule/matrix | xargs; }
+# the VAR of an opt-in scenario's ?VAR in the matrix (empty for the others)
+scenario_optin() { awk -v s="$1" '$1 == s { for (i = 2; i <= NF; i++) if ($i ~ /^[?]/) print substr($i, 2) }' molecule/matrix; }
 enabled=$(awk '!/^#/ && NF { print $1 }' molecule/matrix)
 
 if [ -n "$only" ]; then
@@ -74,7 +76,15 @@ runs() {
   done
 }
 queue=$(mktemp) results=$(mktemp) skip_notes=$(mktemp)
-runs | sort -s -k2,2 >"$queue"
+# opt-in scenarios whose variable is not 1 are recorded as skipped, never run
+while read -r scenario platform; do
+  optin=$(scenario_optin "$scenario")
+  if [ -n "$optin" ] && [ "${!optin:-}" != 1 ] && [ -z "$only" ]; then
+    echo "$scenario $platform skipped 0 $optin" >>"$results"
+  else
+    echo "$scenario $platform"
+  fi
+done < <(runs | sort -s -k2,2) >"$queue"
 
 # shellcheck disable=SC2016  # the inner script gets the queue as its $1
 next_run() { flock "$queue.lock" bash -c 'head -n 1 "$1"; sed -i 1d "$1"' _ "$queue"; }
@@ -107,11 +117,12 @@ while read -r scenario platform; do
   if [ -n "$line" ]; then
     read -r -a fields <<<"$line"; set -- "${fields[@]}"
     log="$logs/molecule-$1-$2.log"
-    skipped_tests=$(grep -a -c "SKIPPED \[" "$log")
-    if [ "$3" = failed ]; then note="see $log"
+    skipped_tests=$(grep -a -c "SKIPPED \[" "$log" 2>/dev/null)
+    if [ "$3" = skipped ]; then note="opt-in: $5=1 runs it where it can (molecule/$1/molecule.yml says what it needs)"
+    elif [ "$3" = failed ]; then note="see $log"
     elif [ "$skipped_tests" -gt 0 ]; then
       note="$skipped_tests test(s) skipped inside, reasons below"
-      { echo "molecule:$1 on $2:"; grep -a -A3 "SKIPPED \[" "$log" | sed 's/^[^│]*│ *//'; } >>"$skip_notes"
+      { echo "molecule:$1 on $2:"; grep -a -A3 "SKIPPED \[" "$log" | sed 's/\x1b\[[0-9;]*m//g; s/^[^│]*│ *//'; } >>"$skip_notes"
     else note=""; fi
     record "molecule:$1" "$2" "$3" "$4" "$note"
   else

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from urllib.parse import quote
 
@@ -100,3 +101,69 @@ def assert_profile_alerts_have_data(host, prefix, timeout=60):
         found = wait_for(lambda parts=parts: [p for p in parts if query(host, p)], timeout=timeout)
         print("%s: data for %s" % (name, found))
         assert query(host, expr) == [], "%s fires on a healthy service" % name
+
+
+def dashboard_metrics(source):
+    """The names (and counters named without _total) the dashboards read from one source
+    (profile/dashboards/metrics.yml)."""
+    path = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "profile", "dashboards", "metrics.yml")
+    with open(path) as handle:
+        entry = yaml.safe_load(handle)["sources"][source]
+    return entry["names"], entry.get("counters", [])
+
+
+def assert_dashboard_metrics_exported(host, source, metrics_url=None, curl_options="", through_prometheus=True):
+    """Every metric the profile's dashboards read from this source has series in the host's
+    Prometheus (or, without one, is a metric family of metrics_url); with metrics_url, the
+    exporter also types each of the listed counters a counter."""
+    names, counters = dashboard_metrics(source)
+    types = {}
+    if metrics_url:
+        text = host.run("curl -fsS %s %s" % (curl_options, metrics_url)).stdout
+        types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+        assert {name: types.get(name) for name in counters} == {name: "counter" for name in counters}
+    if through_prometheus:
+        def missing():
+            return [name for name in names if not query(host, 'count({__name__="%s"})' % name)]
+        wait_for(lambda: not missing(), timeout=60)
+        assert not missing(), "%s: no series in Prometheus for %s" % (source, missing())
+    else:
+        assert [name for name in names if name not in types] == [], "%s: not in %s" % (source, metrics_url)
+    print("%s: %d dashboard metrics present%s" % (source, len(names), ", counters typed" if counters else ""))
+
+
+def dashboard_queries_of(sources, dashboards):
+    """The panel queries of these dashboards (file stems under profile/dashboards) that read only
+    metrics these sources export (profile/dashboards/metrics.yml)."""
+    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY", ".")
+    sys.path.insert(0, os.path.join(project, "collections"))
+    from ansible_collections.tda.monitoring.plugins.filter.grafana_dashboard import dashboard_queries  # noqa: E501  pylint: disable=import-outside-toplevel
+    names = set()
+    for source in sources:
+        names.update(dashboard_metrics(source)[0])
+    queries = []
+    for stem in dashboards:
+        with open(os.path.join(project, "profile", "dashboards", stem + ".yml")) as handle:
+            for item in dashboard_queries(yaml.safe_load(handle)):
+                used = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", re.sub(r'"[^"]*"|\{[^}]*\}|\[[^\]]*\]', "", item["expr"])))
+                metrics = {name for name in used if name in _all_catalogued()}
+                if metrics and metrics <= names:
+                    queries.append(item)
+    return queries
+
+
+def assert_dashboard_queries_return_data(host, sources, dashboards, timeout=90):
+    """Every panel query of these dashboards that reads only metrics of these sources returns
+    data through the host's real Prometheus; returns how many were run."""
+    queries = dashboard_queries_of(sources, dashboards)
+    assert queries, "no query of %s reads only %s" % (dashboards, sources)
+    for item in queries:
+        assert wait_for(lambda expr=item["expr"]: query(host, expr), timeout=timeout), "%s: no data" % item["where"]
+    print("%d dashboard queries return data: %s" % (len(queries), ", ".join(q["where"] for q in queries)))
+    return len(queries)
+
+
+def _all_catalogued():
+    path = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "profile", "dashboards", "metrics.yml")
+    with open(path) as handle:
+        return {name for entry in yaml.safe_load(handle)["sources"].values() for name in entry["names"]}

@@ -10,7 +10,7 @@ import time
 import testinfra
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 NODES = ["tda-mol-alertmanager_ha-am%d" % n for n in (1, 2, 3)]
 testinfra_hosts = ["ansible://" + NODES[0]]
@@ -49,6 +49,10 @@ def test_every_node_sees_a_cluster_of_three(host):
     assert "--cluster.peer=tda-mol-alertmanager_ha-am2:9094" in flags
     assert "--cluster.peer=tda-mol-alertmanager_ha-am3:9094" in flags
     assert "--cluster.peer=tda-mol-alertmanager_ha-am1:9094" not in flags
+
+
+def test_every_metric_the_dashboards_read_from_alertmanager_is_exported(host):
+    assert_dashboard_metrics_exported(host, "alertmanager", "http://127.0.0.1:9093/metrics", through_prometheus=False)
 
 
 def test_silence_created_on_one_node_is_visible_on_the_others(host):

@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, exposure, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, converge, exposure, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def query(host, expr):
@@ -70,3 +70,11 @@ def test_module_the_exporter_rejects_is_stopped_before_the_swap(host):
     assert host.file("/etc/blackbox_exporter/blackbox.yml").content_string == before
     assert exporter_metric(host, "process_start_time_seconds") == started
     assert exporter_metric(host, "blackbox_exporter_config_last_reload_successful") == 1
+
+
+def test_every_metric_the_dashboards_read_from_probes_is_there(host):
+    assert_dashboard_metrics_exported(host, "blackbox_exporter")
+
+
+def test_probe_dashboard_queries_return_data(host):
+    assert assert_dashboard_queries_return_data(host, ["blackbox_exporter"], ["monitoring"]) == 2

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, exposure, query, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, converge, exposure, query, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 STUB_FILE = "/etc/nginx/conf.d/tda-stub-status.conf"
 
@@ -40,3 +40,11 @@ def test_stub_status_nginx_refuses_is_put_back(host):
 
 def test_unit_exposure(host):
     assert exposure(host, "nginx_exporter", "prometheus-nginx-exporter") <= 2.0
+
+
+def test_every_metric_the_dashboards_read_is_exported(host):
+    assert_dashboard_metrics_exported(host, "nginx_exporter", "http://127.0.0.1:9113/metrics")
+
+
+def test_nginx_dashboard_queries_return_data(host):
+    assert assert_dashboard_queries_return_data(host, ["nginx_exporter"], ["nginx"]) >= 6

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_profile_alerts_have_data, exposure, query, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, assert_profile_alerts_have_data, exposure, query, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = "pg-exp-8d1c5e0b7a"
 
@@ -43,3 +43,11 @@ def test_wrong_password_shows_as_pg_up_0(host):
 
 def test_unit_exposure(host):
     assert exposure(host, "postgres_exporter", "prometheus-postgres-exporter") <= 2.0
+
+
+def test_every_metric_the_dashboards_read_is_exported(host):
+    assert_dashboard_metrics_exported(host, "postgres_exporter", "http://127.0.0.1:9187/metrics")
+
+
+def test_postgresql_dashboard_queries_return_data(host):
+    assert assert_dashboard_queries_return_data(host, ["postgres_exporter"], ["postgresql"]) >= 8

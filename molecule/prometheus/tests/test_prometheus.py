@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 
 API = "http://127.0.0.1:9090"
@@ -142,3 +142,12 @@ def test_adding_a_target_changes_only_file_sd_and_does_not_reload(host):
     wait_for(lambda: len([t for t in api(host, "/api/v1/targets")["data"]["activeTargets"]
                           if t["labels"]["job"] == "node"]) == 2)
     assert metric(host, "prometheus_config_last_reload_success_timestamp_seconds") == reloaded
+
+
+def test_every_metric_the_dashboards_read_from_prometheus_and_node_exporter_is_there(host):
+    assert_dashboard_metrics_exported(host, "prometheus")
+    assert_dashboard_metrics_exported(host, "node_exporter")
+
+
+def test_node_and_monitoring_dashboard_queries_return_data(host):
+    assert assert_dashboard_queries_return_data(host, ["prometheus", "node_exporter"], ["node-system", "monitoring"]) >= 12

@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_profile_alerts_have_data, exposure, query, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, assert_profile_alerts_have_data, exposure, query, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = "redis-exp-4f2a9c71d3"
 PASSWORD_FILE = "/etc/redis_exporter/redis-passwords.json"
@@ -46,3 +46,12 @@ def test_redis_down_shows_as_redis_up_0(host):
 
 def test_unit_exposure(host):
     assert exposure(host, "redis_exporter", "prometheus-redis-exporter") <= 2.0
+
+
+def test_every_metric_the_dashboards_read_is_exported(host):
+    assert_dashboard_metrics_exported(host, "redis_exporter", "http://127.0.0.1:9121/metrics")
+
+
+def test_redis_dashboard_queries_return_data(host):
+    host.run("redis-cli -a %s --no-auth-warning get tda:probe" % PASSWORD)
+    assert assert_dashboard_queries_return_data(host, ["redis_exporter"], ["redis"]) >= 6

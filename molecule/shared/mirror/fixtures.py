@@ -8,16 +8,19 @@ rendering, this writes stand-ins in the upstream layout, each with its per-file 
     OUTDIR/cadvisor/releases/download/vVERSION/cadvisor-vVERSION-linux-ARCH   (a shell script)
     OUTDIR/jmx_exporter/releases/download/VERSION/jmx_prometheus_javaagent-VERSION.jar
     OUTDIR/maven2/org/apache/flink/flink-metrics-prometheus/VERSION/flink-metrics-prometheus-VERSION.jar
+    OUTDIR/grafana/oss/release/grafana-VERSION.linux-ARCH.tar.gz   (grafana-vVERSION/bin/grafana, conf/, public/)
 
 The "binary" says what it is and exits 64 unless asked for its version; the jars hold only a
 manifest and a FIXTURE.txt. None of them is ever started as the real thing.
 
-    fixtures.py OUTDIR cadvisor:0.49.2:amd64 cadvisor:0.49.2:arm64 jmx:1.4.0 jmx:1.5.0 flink:1.18.1 ...
+    fixtures.py OUTDIR cadvisor:0.49.2:amd64 cadvisor:0.49.2:arm64 jmx:1.5.0 flink:1.18.1 grafana:11.3.0:amd64 ...
 """
+import gzip
 import hashlib
 import io
 import os
 import sys
+import tarfile
 import zipfile
 
 LABEL = "tda.monitoring TEST FIXTURE built by molecule/shared/mirror/fixtures.py"
@@ -48,6 +51,33 @@ def fixture_jar(what, version):
     return buffer.getvalue()
 
 
+def grafana_tarball(version, arch):
+    """A reproducible tarball in the shape of Grafana's release: grafana-vVERSION/ with bin/grafana
+    (a script that says what it is), conf/defaults.ini and public/."""
+    top = "grafana-v%s" % version
+    members = [
+        ("bin/grafana", ("#!/bin/sh\n# %s. This is NOT Grafana.\n"
+                         'case "$1" in --version|-v) echo "grafana version %s (test fixture for linux/%s, not Grafana)"; '
+                         "exit 0;; esac\n"
+                         'echo "%s: not Grafana, never run it as a daemon" >&2\nexit 64\n'
+                         % (LABEL, version, arch, LABEL)).encode(), 0o755),
+        ("conf/defaults.ini", ("; %s: stands in for Grafana's defaults.ini\n[paths]\ndata = data\n" % LABEL).encode(), 0o644),
+        ("public/FIXTURE.txt", ("%s: stands in for Grafana's web assets\n" % LABEL).encode(), 0o644),
+    ]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for directory in ("", "/bin", "/conf", "/public"):
+            info = tarfile.TarInfo(top + directory)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, 1704067200
+            tar.addfile(info)
+        for name, data, mode in members:
+            info = tarfile.TarInfo("%s/%s" % (top, name))
+            info.size, info.mode, info.mtime = len(data), mode, 1704067200
+            tar.addfile(info, io.BytesIO(data))
+    # gzip's header carries a time: a fixed one keeps the checksum stable across rebuilds
+    return gzip.compress(buffer.getvalue(), mtime=0)
+
+
 def write(path, data, mode=0o644):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as handle:
@@ -74,8 +104,13 @@ def main(outdir, specs):
             name = "flink-metrics-prometheus-%s.jar" % version
             write(os.path.join(outdir, "maven2/org/apache/flink/flink-metrics-prometheus", version, name),
                   fixture_jar("Flink's Prometheus reporter", version))
+        elif kind == "grafana":
+            arch = rest[0] if rest else "amd64"
+            name = "grafana-%s.linux-%s.tar.gz" % (version, arch)
+            write(os.path.join(outdir, "grafana/oss/release", name), grafana_tarball(version, arch))
         else:
-            raise SystemExit("unknown fixture %r (cadvisor:VERSION[:ARCH], jmx:VERSION, flink:VERSION)" % spec)
+            raise SystemExit("unknown fixture %r (cadvisor:VERSION[:ARCH], jmx:VERSION, flink:VERSION, "
+                             "grafana:VERSION[:ARCH])" % spec)
 
 
 if __name__ == "__main__":

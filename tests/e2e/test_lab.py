@@ -1,0 +1,185 @@
+"""End to end in the lab (`make lab`): every target up, every rule of the profile loaded and
+healthy; then three faults at once - the API on api1 stopped (TDAAPIDown), every request of
+api2 failing (TDAAPIHighErrorRate), PostgreSQL stopped (PostgreSQLDown) - and each alert's
+notifications reach its intended stand-in receivers in the sink and no others, within its
+`for:` + group_wait + two scrape intervals of becoming pending; after recovery the resolved
+notification reaches every receiver configured to send one.
+
+Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
+import json
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMETHEUS = "http://127.0.0.1:19090"
+SINK = "http://127.0.0.1:19099"
+API = {"api1": "http://127.0.0.1:19801", "api2": "http://127.0.0.1:19802"}
+LAB = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/main.yml").read_text())
+VAULT = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/vault.yml").read_text())
+SCRAPE = int(LAB["tda_scrape_interval"].rstrip("s"))
+GROUP_WAIT = int(LAB["tda_alert_group_wait"].rstrip("s"))
+
+# the stand-in receivers: how each receiver of the profile shows up in the sink
+RECEIVER_OF_PATH = {
+    "/pagerduty": "pagerduty",
+    "/slack/dev/" + VAULT["vault_tda_slack_dev_webhook_url"].rsplit("/", 1)[1]: "dev-team (slack)",
+    "/slack/ops/" + VAULT["vault_tda_slack_ops_webhook_url"].rsplit("/", 1)[1]: "ops-team (slack)",
+    "/watchdog/" + VAULT["vault_tda_watchdog_url"].rsplit("/", 1)[1]: "watchdog",
+}
+# what the profile routes each induced alert to (playbooks/group_vars/alertmanager.yml), and
+# which of those integrations send resolved notifications (PagerDuty by default; the e-mail of
+# dev-team and the Slack of ops-team by send_resolved: true)
+FAULTS = {
+    "TDAAPIDown": {"for": 60, "receivers": {"pagerduty", "dev-team (slack)", "dev-team (email)"},
+                   "resolved": {"pagerduty", "dev-team (email)"}},
+    "TDAAPIHighErrorRate": {"for": 120, "receivers": {"pagerduty", "dev-team (slack)", "dev-team (email)"},
+                            "resolved": {"pagerduty", "dev-team (email)"}},
+    "PostgreSQLDown": {"for": 60, "receivers": {"pagerduty", "ops-team (slack)"},
+                       "resolved": {"pagerduty", "ops-team (slack)"}},
+}
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def request(method, url, body=None):
+    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return response.status
+
+
+def docker(*args):
+    subprocess.run(["docker", "exec"] + list(args), check=True, capture_output=True)
+
+
+def wait_for(check, timeout, interval=2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    return check()
+
+
+def notifications():
+    """(alertname, receiver, status, time) of every notification the sink recorded."""
+    out = []
+    for record in get(SINK + "/records"):
+        if record["kind"] == "smtp":
+            subject = [line for line in record["data"].splitlines() if line.lower().startswith("subject:")]
+            for name in FAULTS:
+                if any(name in line for line in subject):
+                    status = "resolved" if any("[RESOLVED]" in line for line in subject) else "firing"
+                    out.append((name, "dev-team (email)" if "dev-team" in ",".join(record["rcpt_to"]) else "email",
+                                status, record["time"]))
+            continue
+        body, path = record["body"], record["path"]
+        receiver = RECEIVER_OF_PATH.get(path)
+        if receiver is None and path.startswith("/slack/alerts/"):
+            receiver = "business-hours" if body.get("channel") == "#alerts-business-hours" else "default"
+        if receiver == "pagerduty":
+            status = "resolved" if body.get("event_action") == "resolve" else "firing"
+            for alertname in FAULTS:
+                if alertname in json.dumps(body):
+                    out.append((alertname, receiver, status, record["time"]))
+            continue
+        text = json.dumps(body)
+        # Slack: the profile's slack.color template says "good" once the group has recovered
+        colors = {a.get("color") for a in body.get("attachments", [])} if isinstance(body, dict) else set()
+        for alertname in FAULTS:
+            if alertname in text:
+                status = "resolved" if colors == {"good"} else "firing"
+                out.append((alertname, receiver or path, status, record["time"]))
+    return out
+
+
+def active_at(alertname):
+    for alert in get(PROMETHEUS + "/api/v1/alerts")["data"]["alerts"]:
+        if alert["labels"]["alertname"] == alertname:
+            return alert
+    return None
+
+
+def test_every_target_up_and_every_rule_loaded_and_healthy():
+    def all_up():
+        targets = get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"]
+        return targets and all(t["health"] == "up" for t in targets) and targets
+    targets = wait_for(all_up, timeout=120)
+    assert targets, [(t["scrapeUrl"], t.get("lastError")) for t in get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"] if t["health"] != "up"]
+    jobs = {t["labels"]["job"] for t in targets}
+    assert {"prometheus", "tda-api", "postgres", "redis", "nginx", "node", "blackbox"} <= jobs, jobs
+    rules = [r for g in get(PROMETHEUS + "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
+    profile = [r for f in ("alert-rules.yml", "recording-rules.yml", "meta-rules.yml")
+               for g in yaml.safe_load((ROOT / "profile/rules" / f).read_text())["groups"] for r in g["rules"]]
+    loaded = {(r.get("name")) for r in rules}
+    assert {r.get("alert") or r.get("record") for r in profile} <= loaded
+    assert all(r["health"] == "ok" for r in rules), [r["name"] for r in rules if r["health"] != "ok"]
+    print("\n%d targets up (%s); %d rules loaded and healthy" % (len(targets), ", ".join(sorted(jobs)), len(rules)))
+
+
+@pytest.fixture(scope="module")
+def faults_induced():
+    request("DELETE", SINK + "/records")
+    induced_at = time.time()
+    docker("tda-lab-api1", "systemctl", "stop", "tda-demo-api")
+    request("POST", API["api2"] + "/admin/faults", {"error_ratio": 1.0})
+    docker("tda-lab-pg1", "systemctl", "stop", "postgresql")
+    pending = {}
+    try:
+        # every alert fires, and its first notifications arrive
+        def all_notified():
+            seen = {(n[0], n[1]) for n in notifications() if n[2] == "firing"}
+            for name in FAULTS:
+                alert = active_at(name)
+                if alert and name not in pending:
+                    pending[name] = alert["activeAt"]
+            return all((name, r) in seen for name, fault in FAULTS.items() for r in fault["receivers"])
+        wait_for(all_notified, timeout=300, interval=3)
+        firing = notifications()
+    finally:
+        docker("tda-lab-api1", "systemctl", "start", "tda-demo-api")
+        request("POST", API["api2"] + "/admin/faults", {})
+        docker("tda-lab-pg1", "systemctl", "start", "postgresql")
+    healed_at = time.time()
+
+    def all_resolved():
+        seen = {(n[0], n[1]) for n in notifications() if n[2] == "resolved"}
+        return all((name, r) in seen for name, fault in FAULTS.items() for r in fault["resolved"])
+    wait_for(all_resolved, timeout=360, interval=3)
+    return {"induced_at": induced_at, "healed_at": healed_at, "pending": pending, "firing": firing,
+            "all": notifications()}
+
+
+@pytest.mark.parametrize("alertname", sorted(FAULTS))
+def test_induced_alert_reaches_its_receivers_and_no_others_in_time(faults_induced, alertname):
+    fault = FAULTS[alertname]
+    firing = [n for n in faults_induced["all"] if n[0] == alertname and n[2] == "firing"]
+    assert {n[1] for n in firing} == fault["receivers"], "reached %s" % sorted({n[1] for n in firing})
+    active = faults_induced["pending"].get(alertname)
+    assert active, "%s never became pending in Prometheus" % alertname
+    became_pending = time.mktime(time.strptime(active.split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    bound = fault["for"] + GROUP_WAIT + 2 * SCRAPE
+    for receiver in fault["receivers"]:
+        first = min(n[3] for n in firing if n[1] == receiver)
+        took = first - became_pending
+        print("\n%s -> %s: %.1f s after it became pending (bound: for %ds + group_wait %ds + 2 x %ds = %ds)"
+              % (alertname, receiver, took, fault["for"], GROUP_WAIT, SCRAPE, bound))
+        assert took <= bound, "%s reached %s %.1f s after pending, over %d s" % (alertname, receiver, took, bound)
+
+
+@pytest.mark.parametrize("alertname", sorted(FAULTS))
+def test_resolved_follows_recovery_at_every_receiver_that_sends_it(faults_induced, alertname):
+    resolved = [n for n in faults_induced["all"] if n[0] == alertname and n[2] == "resolved"]
+    assert {n[1] for n in resolved} == FAULTS[alertname]["resolved"]
+    for notification in resolved:
+        print("\n%s resolved -> %s: %.1f s after recovery" % (alertname, notification[1],
+                                                             notification[3] - faults_induced["healed_at"]))
+        assert notification[3] >= faults_induced["healed_at"] - SCRAPE

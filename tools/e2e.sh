@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The end-to-end scenario: create the lab and deploy the profile to it (tools/lab.sh up), deploy
+# again with -vvv --diff (nothing changes, and no secret of the lab's vault is in the output),
+# a check-mode --diff run (changed=0), the alert journeys of tests/e2e/test_lab.py, a
+# screenshot of Prometheus's classic targets page with Debian's headless Chromium; then the
+# lab is removed. Artefacts go to artifacts/e2e/.
+set -uo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$TDA_ROOT" || exit 2
+export ANSIBLE_INVENTORY_UNPARSED_FAILED=true
+out=artifacts/e2e
+mkdir -p "$out"
+status=0
+step() { echo "== e2e: $*"; }
+fail() { echo "   FAILED: $*"; status=1; }
+
+recap_changed() {  # log -> sum of changed= over the PLAY RECAP lines
+  awk '/PLAY RECAP/ { recap = 1 } recap && /changed=/ { sub(/.*changed=/, ""); sum += $1 } END { print sum + 0 }' "$1"
+}
+
+step "lab up (services, then site.yml)"
+bash tools/lab.sh up >"$out/lab-up.log" 2>&1 || fail "make lab (see $out/lab-up.log)"
+tail -n 16 "$out/lab-up.log"
+
+if [ $status -eq 0 ]; then
+  step "site.yml again with -vvv --diff: nothing changes, no secret of the lab's vault in the output"
+  ansible-playbook -i inventories/lab site.yml -vvv --diff >"$out/site-vvv.log" 2>&1 || fail "second deploy (see $out/site-vvv.log)"
+  changed=$(recap_changed "$out/site-vvv.log")
+  echo "   changed tasks: $changed"
+  [ "$changed" = 0 ] || fail "the second deploy changed $changed tasks"
+  leaked=$(python3 - "$out/site-vvv.log" <<'PY'
+import sys, yaml
+secrets = yaml.safe_load(open("inventories/lab/group_vars/all/vault.yml"))
+text = open(sys.argv[1], errors="replace").read()
+print(" ".join(name for name, value in secrets.items() if str(value) in text))
+PY
+)
+  echo "   secrets of inventories/lab/group_vars/all/vault.yml searched: $(grep -c '^vault_' inventories/lab/group_vars/all/vault.yml); found: ${leaked:-none}"
+  [ -z "$leaked" ] || fail "secrets in -vvv output: $leaked"
+
+  step "check mode with --diff on the converged lab"
+  ansible-playbook -i inventories/lab site.yml --check --diff >"$out/site-check.log" 2>&1 || fail "check mode (see $out/site-check.log)"
+  changed=$(recap_changed "$out/site-check.log")
+  echo "   changed tasks in check mode: $changed"
+  [ "$changed" = 0 ] || fail "check mode reports $changed changes"
+
+  step "screenshot of Prometheus's classic targets page (Debian's headless Chromium)"
+  if ! command -v chromium >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+  fi
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1600 \
+    --screenshot="$out/prometheus-classic-targets.png" http://127.0.0.1:19090/classic/targets >/dev/null 2>&1 &&
+    echo "   $out/prometheus-classic-targets.png ($(stat -c %s "$out/prometheus-classic-targets.png") bytes)" ||
+    fail "no screenshot"
+  curl -fsS http://127.0.0.1:19090/api/v1/targets >"$out/targets.json" || fail "no /api/v1/targets"
+
+  step "alert journeys (tests/e2e/test_lab.py)"
+  python -m pytest -v -s -p no:cacheprovider tests/e2e >"$out/pytest.log" 2>&1
+  rc=$?
+  grep -E "PASSED|FAILED|ERROR| -> |targets up| passed| failed" "$out/pytest.log" | sed 's/^/   /'
+  [ $rc -eq 0 ] || fail "tests/e2e (see $out/pytest.log)"
+fi
+
+[ -n "${TDA_KEEP_LAB:-}" ] || { step "lab down"; bash tools/lab.sh down; }
+exit $status
