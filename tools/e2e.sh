@@ -18,6 +18,8 @@ recap_changed() {  # log -> sum of changed= over the PLAY RECAP lines
   awk '/PLAY RECAP/ { recap = 1 } recap && /changed=/ { sub(/.*changed=/, ""); sum += $1 } END { print sum + 0 }' "$1"
 }
 
+step "a fresh lab: whatever lab exists is removed first"
+bash tools/lab.sh down
 step "lab up (services, then site.yml)"
 bash tools/lab.sh up >"$out/lab-up.log" 2>&1 || fail "make lab (see $out/lab-up.log)"
 tail -n 16 "$out/lab-up.log"
@@ -49,10 +51,12 @@ PY
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
       { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
   fi
-  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1600 \
-    --screenshot="$out/prometheus-classic-targets.png" http://127.0.0.1:19090/classic/targets >/dev/null 2>&1 &&
-    echo "   $out/prometheus-classic-targets.png ($(stat -c %s "$out/prometheus-classic-targets.png") bytes)" ||
+  if chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1600 \
+    --screenshot="$out/prometheus-classic-targets.png" http://127.0.0.1:19090/classic/targets >/dev/null 2>&1; then
+    echo "   $out/prometheus-classic-targets.png ($(stat -c %s "$out/prometheus-classic-targets.png") bytes)"
+  else
     fail "no screenshot"
+  fi
   curl -fsS http://127.0.0.1:19090/api/v1/targets >"$out/targets.json" || fail "no /api/v1/targets"
 
   step "alert journeys (tests/e2e/test_lab.py)"
