@@ -51,7 +51,7 @@ PY
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
       { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
   fi
-  if chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1600 \
+  if chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2400 \
     --screenshot="$out/prometheus-classic-targets.png" http://127.0.0.1:19090/classic/targets >/dev/null 2>&1; then
     echo "   $out/prometheus-classic-targets.png ($(stat -c %s "$out/prometheus-classic-targets.png") bytes)"
   else

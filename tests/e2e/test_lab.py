@@ -9,6 +9,7 @@ Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
 import json
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -205,3 +206,38 @@ def test_resolved_follows_recovery_at_every_receiver_that_sends_it(faults_induce
         took = notification[3] - faults_induced["healed"][alertname]
         print("\n%s resolved -> %s: %.1f s after recovery" % (alertname, notification[1], took))
         assert notification[3] >= faults_induced["healed"][alertname] - SCRAPE
+
+
+def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
+    """Every panel query of the profile's dashboards that reads only what the lab runs (the demo
+    API, PostgreSQL, Redis, nginx, node_exporter, blackbox, Prometheus, and the profile's
+    recording rules) returns data from the lab's Prometheus - after the faults, so the error
+    series exist too."""
+    import sys  # pylint: disable=import-outside-toplevel
+    sys.path.insert(0, str(ROOT / "collections"))
+    from ansible_collections.tda.monitoring.plugins.filter.grafana_dashboard import dashboard_queries  # noqa: E501  pylint: disable=import-outside-toplevel
+    from ansible_collections.tda.monitoring.plugins.plugin_utils import promlint  # pylint: disable=import-outside-toplevel
+    assert faults_induced["healed"]
+    catalogue = yaml.safe_load((ROOT / "profile/dashboards/metrics.yml").read_text())["sources"]
+    in_lab = {name for source in ("tda_api", "prometheus", "node_exporter", "postgres_exporter", "redis_exporter",
+                                  "nginx_exporter", "blackbox_exporter") for name in catalogue[source]["names"]}
+    groups = yaml.safe_load((ROOT / "profile/rules/recording-rules.yml").read_text())["groups"]
+    recorded = {rule["record"] for group in groups for rule in group["rules"] if not rule["record"].startswith(("kafka", "flink"))}
+    checked, skipped = [], []
+    for path in sorted((ROOT / "profile/dashboards").glob("*.yml")):
+        if path.name == "metrics.yml":
+            continue
+        for item in dashboard_queries(yaml.safe_load(path.read_text())):
+            _found, ast = promlint.lint_expression(item["expr"])
+            names = {node.name for node, _parents in promlint._walk(ast)  # pylint: disable=protected-access
+                     if type(node).__name__ in ("VectorSelector", "MatrixSelector") and getattr(node, "name", None)}
+            if names and names <= (in_lab | recorded):
+                data = wait_for(lambda expr=item["expr"]: get(PROMETHEUS + "/api/v1/query?" + urllib.parse.urlencode(
+                    {"query": expr}))["data"]["result"], timeout=60)
+                assert data, "%s: no data from the lab's Prometheus for %s" % (item["where"], item["expr"])
+                checked.append(item["where"])
+            else:
+                skipped.append(item["where"])
+    print("\n%d dashboard queries return data in the lab; %d read what the lab does not run (Kafka, Flink, "
+          "cAdvisor, Alertmanager's own metrics): %s" % (len(checked), len(skipped), ", ".join(sorted(set(skipped)))))
+    assert len(checked) >= 50
