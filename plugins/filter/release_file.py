@@ -78,6 +78,16 @@ def release_stem(arch, name, version, pattern=""):
     return file_name + ".d"
 
 
+def release_file_specs(archive_files, directory, what="files"):
+    """The daemon role's archive_files as tda.monitoring.file_set entries read from directory,
+    or (what='directories') the directories entries their destinations need."""
+    if what == "directories":
+        return [{"path": path} for path in sorted(set(entry["dest"].rsplit("/", 1)[0] or "/" for entry in archive_files))]
+    return [{"dest": entry["dest"], "src": "%s/%s" % (directory.rstrip("/"), entry["src"]),
+             "mode": entry.get("mode", "0755"), "optional": bool(entry.get("optional", False)), "tag": "release"}
+            for entry in archive_files]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"release_file": release_file, "release_stem": release_stem}
+        return {"release_file": release_file, "release_stem": release_stem, "release_file_specs": release_file_specs}

@@ -55,6 +55,8 @@ _value:
   type: list
 '''
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
 
@@ -87,6 +89,15 @@ def scrape_job_targets(job, groups, hostvars):
     for target in job.get("targets") or []:
         entries.append({"targets": [target], "labels": dict(job.get("labels") or {})})
     return entries
+
+
+def scrape_jobs_file_sd(jobs, groups, hostvars, file_sd_dir):
+    """One file_sd file per job, as tda.monitoring.file_set entries. The content is JSON, which
+    Prometheus's YAML reader takes as it is, and which dumps ten times faster than YAML at
+    thousands of targets."""
+    return [{"dest": "%s/%s.yml" % (file_sd_dir.rstrip("/"), job["job_name"]),
+             "content": json.dumps(scrape_job_targets(job, groups, hostvars), indent=1, sort_keys=True) + "\n"}
+            for job in jobs]
 
 
 def scrape_job_config(job, file_sd_dir):
@@ -123,4 +134,4 @@ def probe_job_config(job, exporter):
 class FilterModule(object):
     def filters(self):
         return {"scrape_targets": scrape_targets, "scrape_job_targets": scrape_job_targets,
-                "scrape_job_config": scrape_job_config, "probe_job_config": probe_job_config}
+                "scrape_job_config": scrape_job_config, "scrape_jobs_file_sd": scrape_jobs_file_sd, "probe_job_config": probe_job_config}

@@ -85,46 +85,13 @@ removed:
   elements: str
 '''
 
-import filecmp
 import json
 import os
 import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-
-MANIFEST = ".tda-config-set.json"
-
-
-def tree(root):
-    """Relative paths of the regular files under root (hidden staging metadata excluded)."""
-    found = set()
-    if not os.path.isdir(root):
-        return found
-    for base, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if name == MANIFEST:
-                continue
-            found.add(os.path.relpath(os.path.join(base, name), root))
-    return found
-
-
-def plan(staging, live, managed_dirs):
-    new = tree(staging)
-    updated = sorted(p for p in new if not os.path.isfile(os.path.join(live, p))
-                     or not filecmp.cmp(os.path.join(staging, p), os.path.join(live, p), shallow=False)
-                     or _meta(os.path.join(staging, p)) != _meta(os.path.join(live, p)))
-    managed = set()
-    for directory in managed_dirs:
-        managed |= {os.path.join(directory, p) for p in tree(os.path.join(live, directory))}
-    removed = sorted(managed - new)
-    return updated, removed
-
-
-def _meta(path):
-    st = os.stat(path)
-    return (st.st_mode & 0o7777, st.st_uid, st.st_gid)
+from ansible_collections.tda.monitoring.plugins.module_utils.config_tree import MANIFEST, plan
 
 
 def atomic_copy(src, dest):

@@ -1,0 +1,114 @@
+"""file_set: account, directories and files in one run; a second run changes nothing; secrets
+never in the result; content sent by checksum is asked for, verified, then written."""
+import hashlib
+import json
+import os
+import stat
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_first_run_writes_second_run_confirms(tmp_path, module):
+    root = tmp_path / "etc"
+    args = dict(root=str(root),
+                directories=[{"path": ".", "mode": "0750"}, {"path": "web", "mode": "0750"}],
+                files=[{"dest": "daemon.service", "content": "[Service]\n", "tag": "unit"},
+                       {"path": "web/tls.crt", "content": "CERT\n", "mode": "0644"}],
+                secret_files=[{"name": "password", "content": "s3cret-value", "tag": "start"}])
+    rc, result = module("file_set", _ansible_diff=True, **args)
+    assert rc == 0 and result["changed"], result
+    assert sorted(result["changed_tags"]) == ["start", "unit"]
+    assert (root / "daemon.service").read_text() == "[Service]\n"
+    assert (root / "password").read_text() == "s3cret-value"
+    assert mode(root) == 0o750 and mode(root / "password") == 0o640 and mode(root / "web" / "tls.crt") == 0o644
+    # the diff shows the unit, never the secret; the secret appears nowhere in the result
+    assert [d["after_header"] for d in result["diff"]] == [str(root / "daemon.service"), str(root / "web/tls.crt")]
+    assert "s3cret-value" not in json.dumps(result)
+    rc, result = module("file_set", _ansible_diff=True, **args)
+    assert rc == 0 and not result["changed"] and result["updated"] == [] and result["changed_tags"] == []
+    assert "diff" not in result
+
+
+def test_a_mode_change_alone_is_corrected_and_tagged(tmp_path, module):
+    dest = tmp_path / "unit"
+    dest.write_text("same\n")
+    os.chmod(str(dest), 0o600)
+    rc, result = module("file_set", files=[{"dest": str(dest), "content": "same\n", "tag": "unit"}])
+    assert rc == 0 and result["changed"] and result["changed_tags"] == ["unit"]
+    assert mode(dest) == 0o644
+
+
+def test_check_mode_changes_nothing(tmp_path, module):
+    dest = tmp_path / "conf"
+    dest.write_text("old\n")
+    rc, result = module("file_set", _ansible_check_mode=True,
+                        directories=[{"path": str(tmp_path / "new")}],
+                        files=[{"dest": str(dest), "content": "new\n"}], absent=[str(tmp_path / "conf")])
+    assert rc == 0 and result["changed"]
+    assert dest.read_text() == "old\n" and not (tmp_path / "new").exists()
+
+
+def test_checksum_only_content_is_asked_for_then_verified(tmp_path, module):
+    payload = b"\x7fELF binary" * 1000
+    wanted = hashlib.sha256(payload).hexdigest()
+    dest = tmp_path / "bin" / "daemon"
+    dest.parent.mkdir()
+    dest.write_bytes(b"old binary")
+    spec = {"dest": str(dest), "checksum": wanted, "mode": "0755", "tag": "release"}
+    rc, result = module("file_set", files=[spec])
+    assert rc == 0 and result["needs"] == [str(dest)] and dest.read_bytes() == b"old binary"
+    staged = tmp_path / "staged"
+    staged.write_bytes(b"corrupted in transit")
+    rc, result = module("file_set", files=[dict(spec, staged=str(staged))])
+    assert rc != 0 and str(dest) in result["msg"] and "does not match" in result["msg"]
+    assert dest.read_bytes() == b"old binary"
+    staged.write_bytes(payload)
+    rc, result = module("file_set", files=[dict(spec, staged=str(staged))])
+    assert rc == 0 and result["changed"] and result["changed_tags"] == ["release"]
+    assert dest.read_bytes() == payload and mode(dest) == 0o755
+    rc, result = module("file_set", files=[spec])
+    assert rc == 0 and not result["changed"] and result["needs"] == []
+
+
+def test_exclusive_directories_and_absent_paths(tmp_path, module):
+    sd = tmp_path / "file_sd"
+    sd.mkdir()
+    for name in ("node.yml", "gone.yml", ".hidden"):
+        (sd / name).write_text("x\n")
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "tls.key").write_text("k\n")
+    rc, result = module("file_set", files=[{"dest": str(sd / "node.yml"), "content": "x\n"}],
+                        exclusive=[str(sd)], absent=[str(tmp_path / "web"), str(tmp_path / "never-there")])
+    assert rc == 0 and result["changed"]
+    assert sorted(os.listdir(str(sd))) == [".hidden", "node.yml"]
+    assert not (tmp_path / "web").exists()
+    assert sorted(result["removed"]) == [str(sd / "gone.yml"), str(tmp_path / "web")]
+
+
+def test_account_confirmed_and_missing_account_reported_in_check_mode(tmp_path, module):
+    # Debian's nobody already has no login and no home: nothing to change
+    rc, result = module("file_set", account={"user": "nobody", "group": "nogroup"})
+    assert rc == 0 and not result["changed"], result
+    rc, result = module("file_set", _ansible_check_mode=True, account={"user": "tda-no-such-user", "group": "tda-no-such-group"})
+    assert rc == 0 and result["changed"]
+    rc, result = module("file_set", account={"user": "nobody", "group": "nogroup", "groups": ["tda-no-such-group"]})
+    assert rc != 0 and "tda-no-such-group" in result["msg"]
+
+
+def test_errors_name_the_path_and_the_fix(tmp_path, module):
+    (tmp_path / "file").write_text("x")
+    rc, result = module("file_set", directories=[{"path": str(tmp_path / "file")}])
+    assert rc != 0 and str(tmp_path / "file") in result["msg"] and "not a directory" in result["msg"]
+    rc, result = module("file_set", files=[{"dest": str(tmp_path / "missing" / "f"), "content": "x"}])
+    assert rc != 0 and "list it in directories" in result["msg"]
+    rc, result = module("file_set", files=[{"dest": str(tmp_path / "f"), "content": "x", "mode": "rw"}])
+    assert rc != 0 and "octal" in result["msg"]
+
+
+def test_command_output_is_returned(tmp_path, module):
+    rc, result = module("file_set", command=["/bin/echo", "daemon, version 1.2.3"])
+    assert rc == 0 and result["command_output"].startswith("daemon, version 1.2.3")
+    rc, result = module("file_set", command=[str(tmp_path / "not-installed"), "--version"])
+    assert rc == 0 and result["command_output"] == ""

@@ -1,0 +1,98 @@
+"""service_ready: enables and starts a unit only when needed, then waits for a real HTTP
+answer (or a TCP port); systemctl and journalctl are stand-ins that record their calls."""
+import http.server
+import os
+import socket
+import threading
+
+import pytest
+
+from conftest import free_port
+
+STUB = """#!/bin/sh
+echo "$(basename "$0") $*" >> "%(log)s"
+case "$1" in
+  is-enabled) cat "%(state)s/enabled" ;;
+  is-active) cat "%(state)s/active" ;;
+  -u) echo "level=error msg=\\"listen tcp: address already in use\\"" ;;
+esac
+"""
+
+
+@pytest.fixture
+def systemd(tmp_path):
+    bin_dir, state = tmp_path / "bin", tmp_path / "state"
+    bin_dir.mkdir()
+    state.mkdir()
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    for name in ("systemctl", "journalctl"):
+        (bin_dir / name).write_text(STUB % {"log": log, "state": state})
+        os.chmod(str(bin_dir / name), 0o755)
+
+    def set_state(enabled, active):
+        (state / "enabled").write_text(enabled + "\n")
+        (state / "active").write_text(active + "\n")
+    return str(bin_dir), set_state, log
+
+
+@pytest.fixture
+def health():
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/-/ready" else 503)
+            self.end_headers()
+            self.wfile.write(b"ready\n")
+
+        def log_message(self, *args):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+
+
+def test_running_and_answering_changes_nothing(module, systemd, health):
+    path, set_state, log = systemd
+    set_state("enabled", "active")
+    rc, result = module("service_ready", path_prefix=path, unit="prometheus", url=health + "/-/ready")
+    assert rc == 0 and not result["changed"], result
+    assert "enable" not in log.read_text().replace("is-enabled", "") and " start " not in log.read_text()
+
+
+def test_disabled_and_stopped_is_enabled_and_started(module, systemd, health):
+    path, set_state, log = systemd
+    set_state("disabled", "inactive")
+    rc, result = module("service_ready", path_prefix=path, unit="prometheus", url=health + "/-/ready")
+    assert rc == 0 and result["changed"] and result["enabled"] and result["started"], result
+    calls = log.read_text().splitlines()
+    assert "systemctl enable prometheus" in calls and "systemctl start prometheus" in calls
+
+
+def test_check_mode_starts_nothing(module, systemd, health):
+    path, set_state, log = systemd
+    set_state("enabled", "inactive")
+    rc, result = module("service_ready", path_prefix=path, _ansible_check_mode=True, unit="prometheus",
+                        url=health + "/-/ready")
+    assert rc == 0 and result["changed"] and "systemctl start prometheus" not in log.read_text()
+
+
+def test_no_answer_fails_naming_unit_address_and_journal(module, systemd, health):
+    path, set_state, _log = systemd
+    set_state("enabled", "active")
+    rc, result = module("service_ready", path_prefix=path, unit="prometheus", url=health + "/not-ready", wait=1)
+    assert rc != 0 and "prometheus runs but did not answer within 1s" in result["msg"]
+    assert "/not-ready" in result["msg"] and "address already in use" in result["msg"]
+    port = free_port()
+    rc, result = module("service_ready", path_prefix=path, unit="node_exporter", port=port, wait=1)
+    assert rc != 0 and "127.0.0.1:%d" % port in result["msg"]
+
+
+def test_tcp_check_when_http_cannot_be_asked(module, systemd):
+    path, set_state, _log = systemd
+    set_state("enabled", "active")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        rc, result = module("service_ready", path_prefix=path, unit="node_exporter", port=listener.getsockname()[1])
+    assert rc == 0 and not result["changed"], result
