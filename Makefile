@@ -40,7 +40,7 @@ bench: setup
 	@bash tools/host-tools.sh
 	@bash tools/docker-engine.sh
 	@bash tools/images.sh
-	@source tools/env.sh && python bench/scale.py && python bench/deploy.py
+	@source tools/env.sh && python bench/scale.py && python bench/deploy.py && python bench/lab.py
 
 build: setup
 	@source tools/env.sh && mkdir -p artifacts && \

@@ -10,26 +10,15 @@ active, and failed scrapes during the config-only change.
 """
 import json
 import os
-import re
-import resource
-import subprocess
 import sys
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from measure import ROOT, failed_scrapes, restarts, run, sh, start_times, table, write
+
 HOSTS = ["mon1", "node1", "node2", "node3"]
 PREFIX = "tda-bench-"
 NETWORK = "tda-bench"
 MIRROR_PORT, PROXY_PORT = 18110, 18111
-DAEMONS = {"mon1": ["prometheus", "alertmanager", "node_exporter"]}
-
-
-def sh(*argv, check=True, capture=True):
-    proc = subprocess.run(list(argv), capture_output=capture, text=True, check=False)
-    if check and proc.returncode != 0:
-        sys.exit("%s failed: %s" % (" ".join(argv), (proc.stdout or "") + (proc.stderr or "")))
-    return proc
 
 
 def containers_down():
@@ -74,19 +63,8 @@ def inventory(path, cache):
         handle.write("\n".join(lines) + "\n")
 
 
-def start_times():
-    """Each daemon's main process start, to count restarts."""
-    out = {}
-    for host, units in DAEMONS.items():
-        for unit in units:
-            value = sh("docker", "exec", PREFIX + host, "systemctl", "show", "-P", "ExecMainStartTimestampMonotonic",
-                       unit, check=False).stdout.strip()
-            out["%s/%s" % (host, unit)] = value
-    for host in HOSTS[1:]:
-        out["%s/node_exporter" % host] = sh("docker", "exec", PREFIX + host, "systemctl", "show", "-P",
-                                            "ExecMainStartTimestampMonotonic", "node_exporter",
-                                            check=False).stdout.strip()
-    return out
+UNITS = [(PREFIX + "mon1", unit) for unit in ("prometheus", "alertmanager", "node_exporter")] + [
+    (PREFIX + host, "node_exporter") for host in HOSTS[1:]]
 
 
 def prometheus_api(path):
@@ -94,50 +72,22 @@ def prometheus_api(path):
     return json.loads(proc.stdout) if proc.returncode == 0 else None
 
 
-def run(playbook, inv, *extra, watch_interval=None):
-    env = dict(os.environ, ANSIBLE_PIPELINING="True", ANSIBLE_FORKS="5", ANSIBLE_STRATEGY="linear",
+def query(expr):
+    return prometheus_api("/api/v1/query?query=" + expr.replace(" ", "%20").replace("+", "%2B"))
+
+
+def active(interval):
+    def check():
+        config = prometheus_api("/api/v1/status/config")
+        return bool(config and "scrape_interval: %s" % interval in config["data"]["yaml"])
+    return check
+
+
+def play(inv, playbook, *extra, **kwargs):
+    env = dict(ANSIBLE_PIPELINING="True", ANSIBLE_FORKS="5", ANSIBLE_STRATEGY="linear",
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.time()
-    active_after = {}
-
-    def watch():
-        while "done" not in active_after:
-            config = prometheus_api("/api/v1/status/config")
-            if config and "scrape_interval: %s" % watch_interval in config["data"]["yaml"]:
-                active_after["seconds"] = round(time.time() - started, 2)
-                return
-            time.sleep(0.2)
-    watcher = threading.Thread(target=watch, daemon=True) if watch_interval else None
-    if watcher:
-        watcher.start()
-    proc = subprocess.run(["ansible-playbook", "-i", inv, os.path.join(ROOT, "bench", playbook)] + list(extra),
-                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    wall = time.time() - started
-    if watcher:
-        watcher.join(timeout=30)
-        active_after["done"] = True
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        log = os.path.join(ROOT, "artifacts", "bench-deploy-failed.log")
-        os.makedirs(os.path.dirname(log), exist_ok=True)
-        with open(log, "w") as handle:
-            handle.write(proc.stdout + proc.stderr)
-        sys.exit("%s failed (whole output in %s):\n%s" % (playbook, log, proc.stdout[-3000:]))
-    recap = re.findall(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)", proc.stdout)
-    return {"wall_s": round(wall, 2),
-            "controller_cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
-            "tasks_ok": sum(int(ok) for ok, _c, _s in recap),
-            "tasks_changed": sum(int(c) for _ok, c, _s in recap),
-            "tasks_skipped": sum(int(s) for _ok, _c, s in recap),
-            "active_after_s": active_after.get("seconds")}
-
-
-def failed_scrapes(window):
-    query = "sum(count_over_time(up[%ds]) - sum_over_time(up[%ds]))" % (window, window)
-    result = prometheus_api("/api/v1/query?query=" + query.replace(" ", "%20").replace("+", "%2B"))
-    values = result["data"]["result"] if result else []
-    return int(float(values[0]["value"][1])) if values else None
+    return run(["ansible-playbook", "-i", inv, os.path.join(ROOT, "bench", playbook)] + list(extra), env=env,
+               log_name="bench-deploy", **kwargs)
 
 
 def main():
@@ -154,35 +104,24 @@ def main():
     results = {}
     try:
         containers_up()
-        results["floor"] = run("floor.yml", inv)
-        results["first_converge"] = run("deploy.yml", inv, "-e", "bench_scrape_interval=5s")
-        starts = start_times()
-        results["no_change"] = run("deploy.yml", inv, "-e", "bench_scrape_interval=5s")
-        results["no_change"]["restarts"] = sum(1 for k, v in start_times().items() if starts[k] != v)
+        results["floor"] = play(inv, "floor.yml")
+        results["first_converge"] = play(inv, "deploy.yml", "-e", "bench_scrape_interval=5s")
+        starts = start_times(UNITS)
+        results["no_change"] = play(inv, "deploy.yml", "-e", "bench_scrape_interval=5s")
+        results["no_change"]["restarts"] = restarts(starts, start_times(UNITS))
         time.sleep(20)  # some scrapes before the change, to compare with
-        starts = start_times()
+        starts = start_times(UNITS)
         change_started = time.time()
-        results["config_change"] = run("deploy.yml", inv, "-e", "bench_scrape_interval=6s", watch_interval="6s")
-        results["config_change"]["restarts"] = sum(1 for k, v in start_times().items() if starts[k] != v)
+        results["config_change"] = play(inv, "deploy.yml", "-e", "bench_scrape_interval=6s", active=active("6s"))
+        results["config_change"]["restarts"] = restarts(starts, start_times(UNITS))
         time.sleep(15)  # scrapes after the change
-        results["config_change"]["failed_scrapes"] = failed_scrapes(int(time.time() - change_started) + 5)
+        results["config_change"]["failed_scrapes"] = failed_scrapes(query, int(time.time() - change_started) + 5)
         results["no_change"]["ratio_to_floor"] = round(results["no_change"]["wall_s"] / results["floor"]["wall_s"], 1)
     finally:
         containers_down()
         sh(sys.executable, os.path.join(ROOT, "molecule", "shared", "mirror", "serve.py"), "stop", state, check=False)
-    print("\n%-16s %8s %8s %6s %8s %9s %10s" % ("run", "wall s", "cpu s", "tasks", "changed", "restarts", "active s"))
-    for name in ("floor", "first_converge", "no_change", "config_change"):
-        row = results[name]
-        fields = (name, row["wall_s"], row["controller_cpu_s"], row["tasks_ok"] + row["tasks_skipped"],
-                  row["tasks_changed"], row.get("restarts", "-"), row.get("active_after_s") or "-")
-        print("%-16s %8.2f %8.2f %6d %8d %9s %10s" % fields)
-    print("no-change re-run / floor: %sx; failed scrapes during the config change: %s"
-          % (results["no_change"]["ratio_to_floor"], results["config_change"]["failed_scrapes"]))
-    path = os.path.join(ROOT, "artifacts", "bench-deploy.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as handle:
-        json.dump(results, handle, indent=2)
-    print("figures written to %s" % path)
+    table("The workload: Prometheus + Alertmanager on one host, node_exporter on four (archive installs)", results)
+    write("bench-deploy.json", results)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ summary() {
   echo "Remove the lab with: make lab-down"
 }
 
-up() {
+hosts() {  # the containers and the lab's own services, without site.yml (bench/lab.py times that)
   bash tools/docker-engine.sh
   bash tools/images.sh "${LAB_PLATFORM:-debian12}"
   docker network inspect "$network" >/dev/null 2>&1 ||
@@ -91,19 +91,24 @@ up() {
   mapfile -t hosts < <(lab_hosts_json)
   for line in "${hosts[@]}"; do read -r -a fields <<<"$line"; create_host "${fields[@]}"; done
   for line in "${hosts[@]}"; do wait_systemd "${line%% *}"; done
-  local start
-  start=$(date +%s)
   echo "== ansible-playbook -i inventories/lab lab/services.yml (the lab's services and the sink)"
   ansible-playbook -i inventories/lab lab/services.yml
+}
+
+up() {
+  local start
+  start=$(date +%s)
+  hosts
   echo "== ansible-playbook -i inventories/lab site.yml"
   ansible-playbook -i inventories/lab site.yml "$@"
-  echo "== deploy took $(( $(date +%s) - start )) s"
+  echo "== lab up (hosts, services, site.yml) took $(( $(date +%s) - start )) s"
   summary
 }
 
 case ${1:-up} in
   up) shift || true; up "$@" ;;
+  hosts) hosts ;;
   down) down ;;
   summary) summary ;;
-  *) echo "usage: $0 up|down|summary" >&2; exit 2 ;;
+  *) echo "usage: $0 up|hosts|down|summary" >&2; exit 2 ;;
 esac

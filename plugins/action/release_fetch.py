@@ -21,7 +21,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.six.moves.urllib.error import URLError
 from ansible.module_utils.six.moves.urllib.request import ProxyHandler, build_opener
 from ansible.plugins.action import ActionBase
-from ansible_collections.tda.monitoring.plugins.plugin_utils.digest import sha256_cached, sha256_of
+from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
+from ansible_collections.tda.monitoring.plugins.plugin_utils.digest import sha256_cached
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 

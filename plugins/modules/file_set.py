@@ -257,16 +257,9 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.tda.monitoring.plugins.module_utils.config_tree import plan
+from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
 
 DIFF_LIMIT = 256 * 1024
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def uid_of(module, name):

@@ -6,16 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import hashlib
 import os
 
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
 
 
 def sha256_cached(path):
