@@ -35,6 +35,16 @@ def inline_text(path):
         return None
 
 
+def scrub(result):
+    """The module echoes its arguments (every file's content) at -v and beyond; a configuration may
+    hold values that are not secrets to its daemon but are to us (a remote_write user name).
+    Only a changed file's content is shown, in its diff, with --diff, as the template module does."""
+    for spec in (result.get("invocation") or {}).get("module_args", {}).get("files") or []:
+        if isinstance(spec, dict) and spec.get("content") is not None:
+            spec["content"] = "(%d characters, not shown)" % len(spec["content"])
+    return result
+
+
 class ActionModule(ActionBase):
     # True would make a remote temporary directory before every run (two more round trips);
     # one is made only when a file has to be sent
@@ -68,7 +78,7 @@ class ActionModule(ActionBase):
             files.append(spec)
         args["files"] = files
         try:
-            first = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            first = scrub(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             if first.get("failed") or self._task.check_mode or not first.get("needs"):
                 result.update(first)
                 return result
@@ -80,14 +90,14 @@ class ActionModule(ActionBase):
                 self._transfer_file(path, remote)
                 staged.append(dict(spec, staged=remote))
             self._fixup_perms2([spec["staged"] for spec in staged])
-            second = self._execute_module(module_name=MODULE, module_args={"files": staged}, task_vars=task_vars)
+            second = scrub(self._execute_module(module_name=MODULE, module_args={"files": staged}, task_vars=task_vars))
             if second.get("failed"):
                 result.update(second)
                 return result
             first["changed"] = True
             first["updated"] = first.get("updated", []) + second.get("updated", [])
-            first["changed_tags"] = first.get("changed_tags", []) + [
-                tag for tag in second.get("changed_tags", []) if tag not in first.get("changed_tags", [])]
+            for key in ("changed_tags", "created_tags"):
+                first[key] = first.get(key, []) + [tag for tag in second.get(key, []) if tag not in first.get(key, [])]
             first["needs"] = []
             result.update(first)
             return result

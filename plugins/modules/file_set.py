@@ -220,6 +220,11 @@ changed_tags:
   returned: always
   type: list
   elements: str
+created_tags:
+  description: The tags of the files that did not exist before (a new unit means a daemon that was not running).
+  returned: always
+  type: list
+  elements: str
 needs:
   description: Files whose O(files[].checksum) differs from the host's copy and for which no O(files[].staged) content was given; the action plugin sends these.
   returned: always
@@ -292,6 +297,7 @@ class FileSet(object):
         self.module = module
         self.check = module.check_mode
         self.updated, self.removed, self.tags, self.needs, self.diffs = [], [], [], [], []
+        self.created_tags = []
         self.changed = False
 
     def run(self, argv):
@@ -400,6 +406,8 @@ class FileSet(object):
         self.changed = True
         self.updated.append(dest)
         self._tag(spec)
+        if not exists and spec.get("tag") and spec["tag"] not in self.created_tags:
+            self.created_tags.append(spec["tag"])
         if data is not None and not secret and spec.get("diff", True):
             before = ""
             if exists and os.path.getsize(dest) <= DIFF_LIMIT:
@@ -533,6 +541,7 @@ def main():
         _rc, out, err = module.run_command(p["command"])
         output = (out or "") + (err or "")
     result = dict(changed=work.changed, updated=work.updated, removed=work.removed, changed_tags=work.tags,
+                  created_tags=work.created_tags,
                   needs=work.needs, command_output=output)
     if differs is not None:
         result["live_differs"] = differs

@@ -37,6 +37,14 @@ options:
     description: Seconds to wait for the daemon to answer.
     type: int
     default: 30
+  daemon_reload:
+    description: Have systemd read its unit files first (a unit that was just written).
+    type: bool
+    default: false
+  restart:
+    description: Restart the unit (start it when it is not running) instead of only starting it when it is not running.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - tda.monitoring.api
 attributes:
@@ -71,7 +79,7 @@ enabled:
   returned: always
   type: bool
 started:
-  description: Whether the unit was started by this run (or would be).
+  description: Whether the unit was started or restarted by this run (or would be).
   returned: always
   type: bool
 waited:
@@ -114,12 +122,18 @@ def main():
         host=dict(type="str", default="127.0.0.1"),
         port=dict(type="int"),
         wait=dict(type="int", default=30),
+        daemon_reload=dict(type="bool", default=False),
+        restart=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_one_of=[("url", "port")])
     p = module.params
     name = p["name"]
     result = dict(changed=False, enabled=False, started=False, waited=0.0)
+    if p["daemon_reload"] and not module.check_mode:
+        rc, out, err = systemctl(module, "daemon-reload")
+        if rc != 0:
+            module.fail_json(msg="systemctl daemon-reload failed: %s" % (err or out).strip(), **result)
     rc, out, _err = systemctl(module, "is-enabled", name)
     if out.strip() not in ("enabled", "enabled-runtime", "static", "alias"):
         result.update(changed=True, enabled=True)
@@ -128,16 +142,16 @@ def main():
             if rc != 0:
                 module.fail_json(msg="systemctl enable %s failed: %s" % (name, (err or out).strip()), **result)
     rc, out, _err = systemctl(module, "is-active", name)
-    if out.strip() != "active":
+    if p["restart"] or out.strip() != "active":
         result.update(changed=True, started=True)
         if module.check_mode:
             module.exit_json(**result)
-        rc, out, err = systemctl(module, "start", name)
+        action = "restart" if p["restart"] else "start"
+        rc, out, err = systemctl(module, action, name)
         if rc != 0:
             _rc, journal, _e = module.run_command(["journalctl", "-u", name, "-n", "5", "--no-pager", "-o", "cat"])
-            module.fail_json(msg="systemctl start %s failed: %s. Its journal: %s" % (name, (err or out).strip(),
-                                                                                     " | ".join(journal.splitlines())),
-                             **result)
+            module.fail_json(msg="systemctl %s %s failed: %s. Its journal: %s"
+                                 % (action, name, (err or out).strip(), " | ".join(journal.splitlines())), **result)
     client = Client(module, p["url"]) if p["url"] else None
     started = time.time()
     while True:

@@ -138,3 +138,20 @@ def test_release_fetch_wrong_sum_and_missing_sum_fail_clearly(tmp_path, release)
     rc, out = playbook(tmp_path, fetch_task(url, tmp_path / "cache2", ["node_exporter-1.0.0.linux-arm64.tar.gz"],
                                             ["node_exporter-1.0.0.linux-arm64"], "node_exporter"))
     assert rc != 0 and "no sha256 for node_exporter-1.0.0.linux-arm64.tar.gz" in out, out
+
+
+def test_contents_never_echoed_at_vvv_and_secrets_not_even_in_a_diff(tmp_path):
+    tasks = """\
+        - name: Place
+          tda.monitoring.file_set:
+            files: [{dest: "%s/config.yml", content: "user: tda-marker-user\\n"}]
+            secret_files: [{dest: "%s/password", content: "tda-marker-password"}]
+    """ % (tmp_path, tmp_path)
+    rc, out = playbook(tmp_path, tasks, "-vvv", "--diff")
+    assert rc == 0, out
+    # a changed file's content shows in its diff (as with the template module), and not as an
+    # argument; a secret never shows
+    assert "content: (22 characters, not shown)" in out and "tda-marker-password" not in out, out
+    rc, out = playbook(tmp_path, tasks, "-vvv", "--diff")
+    assert rc == 0 and recap(out)["changed"] == 0, out
+    assert "tda-marker-user" not in out and "tda-marker-password" not in out, out

@@ -20,6 +20,7 @@ def test_first_run_writes_second_run_confirms(tmp_path, module):
     rc, result = module("file_set", _ansible_diff=True, **args)
     assert rc == 0 and result["changed"], result
     assert sorted(result["changed_tags"]) == ["start", "unit"]
+    assert sorted(result["created_tags"]) == ["start", "unit"]  # nothing of these existed: a fresh daemon
     assert (root / "daemon.service").read_text() == "[Service]\n"
     assert (root / "password").read_text() == "s3cret-value"
     assert mode(root) == 0o750 and mode(root / "password") == 0o640 and mode(root / "web" / "tls.crt") == 0o644
@@ -36,7 +37,7 @@ def test_a_mode_change_alone_is_corrected_and_tagged(tmp_path, module):
     dest.write_text("same\n")
     os.chmod(str(dest), 0o600)
     rc, result = module("file_set", files=[{"dest": str(dest), "content": "same\n", "tag": "unit"}])
-    assert rc == 0 and result["changed"] and result["changed_tags"] == ["unit"]
+    assert rc == 0 and result["changed"] and result["changed_tags"] == ["unit"] and result["created_tags"] == []
     assert mode(dest) == 0o644
 
 

@@ -96,3 +96,13 @@ def test_tcp_check_when_http_cannot_be_asked(module, systemd):
         listener.listen(1)
         rc, result = module("service_ready", path_prefix=path, unit="node_exporter", port=listener.getsockname()[1])
     assert rc == 0 and not result["changed"], result
+
+
+def test_a_new_unit_is_read_and_restarted(module, systemd, health):
+    path, set_state, log = systemd
+    set_state("enabled", "active")
+    rc, result = module("service_ready", path_prefix=path, unit="prometheus", url=health + "/-/ready",
+                        daemon_reload=True, restart=True)
+    assert rc == 0 and result["changed"] and result["started"], result
+    calls = log.read_text().splitlines()
+    assert calls.index("systemctl daemon-reload") < calls.index("systemctl restart prometheus")
