@@ -54,6 +54,13 @@ options:
     description: Seconds to wait for the daemon to report the reload.
     type: int
     default: 30
+  jobs_without_targets:
+    description:
+      - Prometheus jobs that have no target (a file_sd list of an empty inventory group). Prometheus
+        makes no scrape pool for them, which for them is not a sign of a broken job.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - tda.monitoring.api
 attributes:
@@ -221,7 +228,8 @@ class Reloader(object):
         deadline = time.time() + self.module.params["wait"]
         while True:
             pools = self.scrape_pools()
-            without_pool = [job for job in expected if job not in pools]
+            without_pool = [job for job in expected
+                            if job not in pools and job not in self.module.params["jobs_without_targets"]]
             if not without_pool or time.time() > deadline:
                 break
             time.sleep(0.5)
@@ -279,6 +287,7 @@ def main():
         unit=dict(type="str"),
         config_file=dict(type="path"),
         wait=dict(type="int", default=30),
+        jobs_without_targets=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_if=[("service", "grafana", ("url_password",))])

@@ -52,6 +52,20 @@ def test_prometheus_job_without_scrape_pool_is_detected(prometheus, module, tmp_
     assert "broken_tls" in result["msg"] or "missing-ca.pem" in result.get("reason", "")
 
 
+def test_a_job_of_an_empty_group_needs_no_scrape_pool(prometheus, module, tmp_path):
+    # the file_sd list of an inventory group with no hosts yet: Prometheus builds no pool for it
+    empty = tmp_path / "kafka.yml"
+    empty.write_text("[]\n")
+    prometheus.config.write_text(prometheus.config.read_text() + (
+        "  - job_name: kafka\n    file_sd_configs:\n      - files: ['%s']\n" % empty))
+    rc, result = module("reload", service="prometheus", url=prometheus.url, config_file=str(prometheus.config),
+                        wait=8)
+    assert rc != 0 and "kafka" in result["msg"], result  # unexplained, a missing pool is an error
+    rc, result = module("reload", service="prometheus", url=prometheus.url, config_file=str(prometheus.config),
+                        wait=8, jobs_without_targets=["kafka"])
+    assert rc == 0 and "kafka" in result["jobs"], result
+
+
 def test_check_mode_sends_nothing(prometheus, module):
     before = get_json(prometheus.url + "/api/v1/status/config")["data"]["yaml"]
     prometheus.config.write_text(prometheus.config.read_text().replace("scrape_interval: 1s", "scrape_interval: 2s"))
