@@ -21,10 +21,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.six.moves.urllib.error import URLError
 from ansible.module_utils.six.moves.urllib.request import ProxyHandler, build_opener
 from ansible.plugins.action import ActionBase
+from ansible_collections.tda.monitoring.plugins.filter.release_file import is_archive
 from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
 from ansible_collections.tda.monitoring.plugins.plugin_utils.digest import sha256_cached
-
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
 
 def download(url, dest, proxy, timeout=60):
@@ -143,7 +142,7 @@ class ActionModule(ActionBase):
                 fetched.append(release)
             if tree:
                 continue  # a tree is unpacked on each host, from the verified archive
-            if release.endswith(ARCHIVE_SUFFIXES):
+            if is_archive(release):
                 target = os.path.join(cache, stem) if flat else cache
                 if anew or not os.path.exists(os.path.join(cache, stem, first_member)):
                     os.makedirs(target, exist_ok=True)

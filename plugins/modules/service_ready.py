@@ -99,6 +99,12 @@ def systemctl(module, *argv):
     return module.run_command(["systemctl"] + list(argv))
 
 
+def journal(module, name):
+    """The unit's last lines, for the failure message."""
+    _rc, out, _err = module.run_command(["journalctl", "-u", name, "-n", "5", "--no-pager", "-o", "cat"])
+    return " | ".join(out.splitlines())
+
+
 def answers(module, client, host, port):
     """None when the daemon answers, else what it said."""
     if client is not None:
@@ -149,9 +155,8 @@ def main():
         action = "restart" if p["restart"] else "start"
         rc, out, err = systemctl(module, action, name)
         if rc != 0:
-            _rc, journal, _e = module.run_command(["journalctl", "-u", name, "-n", "5", "--no-pager", "-o", "cat"])
             module.fail_json(msg="systemctl %s %s failed: %s. Its journal: %s"
-                                 % (action, name, (err or out).strip(), " | ".join(journal.splitlines())), **result)
+                                 % (action, name, (err or out).strip(), journal(module, name)), **result)
     client = Client(module, p["url"]) if p["url"] else None
     started = time.time()
     while True:
@@ -159,9 +164,8 @@ def main():
         if problem is None:
             break
         if time.time() - started >= p["wait"]:
-            _rc, journal, _e = module.run_command(["journalctl", "-u", name, "-n", "5", "--no-pager", "-o", "cat"])
             module.fail_json(msg="%s runs but did not answer within %ds: %s. Its journal: %s"
-                                 % (name, p["wait"], problem, " | ".join(journal.splitlines())), **result)
+                                 % (name, p["wait"], problem, journal(module, name)), **result)
         time.sleep(0.5)
     result["waited"] = round(time.time() - started, 2)
     module.exit_json(**result)
