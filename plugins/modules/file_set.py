@@ -154,11 +154,15 @@ options:
     default: []
   compare_with:
     description:
-      - A live directory to compare O(root), a staging directory, with once its files are in place;
-        the differences are returned in RV(live_differs), the way M(tda.monitoring.config_set) with
+      - A live directory to compare a staging directory (O(compare_with.staged)) with once the files
+        are in place; the differences are returned in RV(live_differs), the way M(tda.monitoring.config_set) with
         C(state=compared) reports them, without a second round trip.
     type: dict
     suboptions:
+      staged:
+        description: The staging directory, absolute or relative to O(root); O(root) itself by default.
+        type: path
+        default: .
       live:
         description: The directory the daemon reads.
         type: path
@@ -173,6 +177,56 @@ options:
     type: list
     elements: str
     default: []
+  probe:
+    description:
+      - A read-only command run first, before anything changes (the version of the binary a unit
+        runs now); its output is returned in RV(probe_output). Not run when its program does not exist.
+      - With O(probe.refuse_pattern), the run fails before anything changes when the output matches it.
+    type: dict
+    suboptions:
+      command:
+        description: Program and arguments.
+        type: list
+        elements: str
+        required: true
+      refuse_pattern:
+        description: A regular expression searched in the output; a match refuses the whole run.
+        type: str
+      refuse_msg:
+        description: Why the run is refused and what to do instead; the output is appended.
+        type: str
+        default: The host refuses this change.
+  service:
+    description:
+      - After the files, report whether this systemd unit is enabled, running and answering, in
+        RV(service). Nothing is started, enabled or waited for; a caller skips its own service
+        check when the unit is ready and nothing it reads at start changed.
+    type: dict
+    suboptions:
+      name:
+        description: Unit name.
+        type: str
+        required: true
+      url:
+        description: Health URL that answers with HTTP 2xx once the daemon serves.
+        type: str
+      host:
+        description: Address for the TCP check, when O(service.url) is not given.
+        type: str
+        default: 127.0.0.1
+      port:
+        description: Port for the TCP check, when O(service.url) is not given.
+        type: int
+      url_username:
+        description: Basic-auth user for O(service.url).
+        type: str
+      url_password:
+        description: Basic-auth password for O(service.url).
+        type: str
+      validate_certs:
+        description: Verify the daemon's TLS certificate.
+        type: bool
+        default: false
 attributes:
   check_mode:
     description: In check mode it reports what would change and changes nothing.
@@ -249,12 +303,34 @@ command_output:
   description: stdout and stderr of O(command), or an empty string.
   returned: always
   type: str
+probe_output:
+  description: stdout and stderr of O(probe.command), or an empty string.
+  returned: always
+  type: str
+service:
+  description: With O(service), what the unit and the daemon showed after the files were in place.
+  returned: when O(service) is given
+  type: dict
+  contains:
+    enabled:
+      description: The unit is enabled (or static, or an alias).
+      type: bool
+    active:
+      description: The unit is active.
+      type: bool
+    answering:
+      description: The daemon answered O(service.url), or accepted a connection on its port.
+      type: bool
+    ready:
+      description: All three.
+      type: bool
 '''
 
 import grp
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import stat
 import tempfile
@@ -263,6 +339,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.tda.monitoring.plugins.module_utils.config_tree import plan
 from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
+from ansible_collections.tda.monitoring.plugins.module_utils.service_state import answers, is_active, is_enabled
 
 DIFF_LIMIT = 256 * 1024
 
@@ -456,6 +533,23 @@ class FileSet(object):
             os.unlink(path)
 
 
+def output_of(module, argv):
+    """stdout and stderr of a read-only command, or an empty string when its program does not exist."""
+    if not argv or not os.path.exists(argv[0]):
+        return ""
+    _rc, out, err = module.run_command(argv)
+    return (out or "") + (err or "")
+
+
+def service_state(module, spec):
+    """Enabled, active, answering: reported, never changed (service_ready does that)."""
+    state = dict(enabled=is_enabled(module, spec["name"]), active=is_active(module, spec["name"]), answering=False)
+    if state["active"]:
+        state["answering"] = answers(spec["url"], spec["host"], spec["port"], spec) is None
+    state["ready"] = state["enabled"] and state["active"] and state["answering"]
+    return state
+
+
 def main():
     file_options = dict(
         dest=dict(type="path", required=True, aliases=["name", "path"]),
@@ -497,10 +591,25 @@ def main():
             absent=dict(type="list", elements="path", default=[]),
             exclusive=dict(type="list", elements="path", default=[]),
             compare_with=dict(type="dict", options=dict(
+                staged=dict(type="path", default="."),
                 live=dict(type="path", required=True),
                 managed_dirs=dict(type="list", elements="str", default=[]),
             )),
             command=dict(type="list", elements="str", default=[]),
+            probe=dict(type="dict", options=dict(
+                command=dict(type="list", elements="str", required=True),
+                refuse_pattern=dict(type="str"),
+                refuse_msg=dict(type="str", default="The host refuses this change."),
+            )),
+            service=dict(type="dict", options=dict(
+                name=dict(type="str", required=True),
+                url=dict(type="str"),
+                host=dict(type="str", default="127.0.0.1"),
+                port=dict(type="int"),
+                url_username=dict(type="str"),
+                url_password=dict(type="str", no_log=True),
+                validate_certs=dict(type="bool", default=False),
+            ), required_one_of=[("url", "port")]),
         ),
         required_by=dict(compare_with="root"),
         supports_check_mode=True,
@@ -514,6 +623,12 @@ def main():
                 spec[field] = under_root(spec[field])
         p["absent"] = [under_root(path) for path in p["absent"]]
         p["exclusive"] = [under_root(path) for path in p["exclusive"]]
+    probe_output = ""
+    if p["probe"]:
+        probe_output = output_of(module, p["probe"]["command"])
+        if p["probe"]["refuse_pattern"] and re.search(p["probe"]["refuse_pattern"], probe_output):
+            module.fail_json(msg="%s (%s: %s)" % (p["probe"]["refuse_msg"], " ".join(p["probe"]["command"][:1]),
+                                                 (probe_output.strip().splitlines() or [""])[0]), changed=False)
     work = FileSet(module)
     if p["account"]:
         work.account(p["account"])
@@ -534,17 +649,16 @@ def main():
                     work.remove(path)
     differs = None
     if p["compare_with"]:
-        updated, removed = plan(p["root"], p["compare_with"]["live"], p["compare_with"]["managed_dirs"])
+        staged = os.path.normpath(os.path.join(p["root"], p["compare_with"]["staged"]))
+        updated, removed = plan(staged, p["compare_with"]["live"], p["compare_with"]["managed_dirs"])
         differs = dict(updated=updated, removed=removed)
-    output = ""
-    if p["command"] and os.path.exists(p["command"][0]):
-        _rc, out, err = module.run_command(p["command"])
-        output = (out or "") + (err or "")
     result = dict(changed=work.changed, updated=work.updated, removed=work.removed, changed_tags=work.tags,
-                  created_tags=work.created_tags,
-                  needs=work.needs, command_output=output)
+                  created_tags=work.created_tags, needs=work.needs,
+                  command_output=output_of(module, p["command"]), probe_output=probe_output)
     if differs is not None:
         result["live_differs"] = differs
+    if p["service"]:
+        result["service"] = service_state(module, p["service"])
     if module._diff and work.diffs:
         result["diff"] = work.diffs
     module.exit_json(**result)

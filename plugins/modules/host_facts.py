@@ -15,8 +15,10 @@ description:
     C(distribution_major_version), C(distribution_release) and C(architecture), under the names
     and with the values M(ansible.builtin.setup) gives them on Debian, read from C(/etc/os-release),
     C(/etc/debian_version) and C(uname).
-  - The daemon roles call it only when the play gathered no facts; it costs about half of
-    M(ansible.builtin.setup) with its narrowest subset, which loads every fact collector.
+  - The daemon roles call it only when the play gathered no facts. Its action plugin reads the
+    three with one shell command over the connection and parses them on the controller, so no
+    Python starts on the host (a tenth of M(ansible.builtin.setup) with its narrowest subset,
+    which loads every fact collector); where that command fails, the module runs instead.
 options: {}
 attributes:
   check_mode:
@@ -51,49 +53,21 @@ import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule
-
-# the names setup gives the distributions it knows by their os-release ID
-NAMES = {"debian": "Debian", "ubuntu": "Ubuntu", "rhel": "RedHat", "centos": "CentOS", "fedora": "Fedora",
-         "rocky": "Rocky", "almalinux": "AlmaLinux", "opensuse-leap": "openSUSE Leap", "sles": "SLES",
-         "alpine": "Alpine", "arch": "Archlinux", "raspbian": "Debian", "linuxmint": "Linux Mint"}
-FAMILIES = {"debian": "Debian", "ubuntu": "Debian", "linuxmint": "Debian", "raspbian": "Debian", "rhel": "RedHat",
-            "centos": "RedHat", "fedora": "RedHat", "rocky": "RedHat", "almalinux": "RedHat", "sles": "Suse",
-            "opensuse-leap": "Suse", "alpine": "Alpine", "arch": "Archlinux"}
+from ansible_collections.tda.monitoring.plugins.module_utils.os_facts import facts, parse_os_release
 
 
-def os_release(path="/etc/os-release"):
-    values = {}
-    if os.path.isfile(path):
-        with open(path) as handle:
-            for line in handle:
-                key, sep, value = line.strip().partition("=")
-                if sep:
-                    values[key] = value.strip().strip('"').strip("'")
-    return values
-
-
-def facts(release, debian_version=None):
-    ident = release.get("ID", "").lower()
-    version = release.get("VERSION_ID", "")
-    if ident == "debian" and debian_version and debian_version[:1].isdigit():
-        version = debian_version  # setup reads the point release (12.7) from /etc/debian_version
-    family = FAMILIES.get(ident) or next((FAMILIES[like] for like in release.get("ID_LIKE", "").split()
-                                          if like in FAMILIES), ident.capitalize() or "unknown")
-    return {"os_family": family,
-            "distribution": NAMES.get(ident, ident.capitalize() or "unknown"),
-            "distribution_version": version,
-            "distribution_major_version": version.split(".")[0] if version else "",
-            "distribution_release": release.get("VERSION_CODENAME", ""),
-            "architecture": platform.machine()}
+def read(path):
+    if not os.path.isfile(path):
+        return ""
+    with open(path) as handle:
+        return handle.read()
 
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    debian_version = None
-    if os.path.isfile("/etc/debian_version"):
-        with open("/etc/debian_version") as handle:
-            debian_version = handle.read().strip()
-    module.exit_json(changed=False, ansible_facts=facts(os_release(), debian_version))
+    module.exit_json(changed=False, ansible_facts=facts(parse_os_release(read("/etc/os-release")),
+                                                        read("/etc/debian_version").strip() or None,
+                                                        platform.machine()))
 
 
 if __name__ == "__main__":

@@ -88,36 +88,12 @@ waited:
   type: float
 '''
 
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tda.monitoring.plugins.module_utils.api_client import Client, HTTPError, http_argument_spec
-
-
-def systemctl(module, *argv):
-    return module.run_command(["systemctl"] + list(argv))
-
-
-def journal(module, name):
-    """The unit's last lines, for the failure message."""
-    _rc, out, _err = module.run_command(["journalctl", "-u", name, "-n", "5", "--no-pager", "-o", "cat"])
-    return " | ".join(out.splitlines())
-
-
-def answers(module, client, host, port):
-    """None when the daemon answers, else what it said."""
-    if client is not None:
-        try:
-            client.get("", headers={"Accept": "*/*"})
-            return None
-        except HTTPError as exc:
-            return str(exc)
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-        return None
-    except (socket.error, OSError) as exc:
-        return "%s:%s: %s" % (host, port, exc)
+from ansible_collections.tda.monitoring.plugins.module_utils.api_client import http_argument_spec
+from ansible_collections.tda.monitoring.plugins.module_utils.service_state import (
+    answers, is_active, is_enabled, journal, systemctl)
 
 
 def main():
@@ -140,15 +116,13 @@ def main():
         rc, out, err = systemctl(module, "daemon-reload")
         if rc != 0:
             module.fail_json(msg="systemctl daemon-reload failed: %s" % (err or out).strip(), **result)
-    rc, out, _err = systemctl(module, "is-enabled", name)
-    if out.strip() not in ("enabled", "enabled-runtime", "static", "alias"):
+    if not is_enabled(module, name):
         result.update(changed=True, enabled=True)
         if not module.check_mode:
             rc, out, err = systemctl(module, "enable", name)
             if rc != 0:
                 module.fail_json(msg="systemctl enable %s failed: %s" % (name, (err or out).strip()), **result)
-    rc, out, _err = systemctl(module, "is-active", name)
-    if p["restart"] or out.strip() != "active":
+    if p["restart"] or not is_active(module, name):
         result.update(changed=True, started=True)
         if module.check_mode:
             module.exit_json(**result)
@@ -157,10 +131,9 @@ def main():
         if rc != 0:
             module.fail_json(msg="systemctl %s %s failed: %s. Its journal: %s"
                                  % (action, name, (err or out).strip(), journal(module, name)), **result)
-    client = Client(module, p["url"]) if p["url"] else None
     started = time.time()
     while True:
-        problem = answers(module, client, p["host"], p["port"])
+        problem = answers(p["url"], p["host"], p["port"], p)
         if problem is None:
             break
         if time.time() - started >= p["wait"]:

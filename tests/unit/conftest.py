@@ -3,6 +3,7 @@
 The binaries are Debian's (tools/host-tools.sh puts them in .cache/host-tools/bin); nothing
 here mocks their output.
 """
+import http.server
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -150,3 +152,52 @@ def blackbox(tmp_path):
     daemon.config = config
     yield daemon
     daemon.stop()
+
+
+# systemctl and journalctl stand-ins that record their calls (service_ready, file_set's service check)
+STUB = """#!/bin/sh
+echo "$(basename "$0") $*" >> "%(log)s"
+case "$1" in
+  is-enabled) cat "%(state)s/enabled" ;;
+  is-active) cat "%(state)s/active" ;;
+  -u) echo "level=error msg=\\"listen tcp: address already in use\\"" ;;
+esac
+"""
+
+
+@pytest.fixture
+def systemd(tmp_path):
+    bin_dir, state = tmp_path / "bin", tmp_path / "state"
+    bin_dir.mkdir()
+    state.mkdir()
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    for name in ("systemctl", "journalctl"):
+        (bin_dir / name).write_text(STUB % {"log": log, "state": state})
+        os.chmod(str(bin_dir / name), 0o755)
+
+    def set_state(enabled, active):
+        (state / "enabled").write_text(enabled + "\n")
+        (state / "active").write_text(active + "\n")
+    return str(bin_dir), set_state, log
+
+
+@pytest.fixture
+def health():
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            # /secure/-/ready wants admin:s3cret, as a daemon behind basic auth does
+            if self.path == "/secure/-/ready":
+                authorized = self.headers.get("Authorization") == "Basic YWRtaW46czNjcmV0"
+                self.send_response(200 if authorized else 401)
+            else:
+                self.send_response(200 if self.path == "/-/ready" else 503)
+            self.end_headers()
+            self.wfile.write(b"ready\n")
+
+        def log_message(self, *args):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()

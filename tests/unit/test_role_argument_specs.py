@@ -52,6 +52,6 @@ def test_defaults_and_spec_have_the_same_values(role):
 def test_public_variables_carry_the_role_prefix(role):
     names = set(load(role / "defaults" / "main.yml")) | set(main_options(role))
     if role.name == "daemon":
-        names |= set(load(role / "meta" / "argument_specs.yml")["argument_specs"]["install"]["options"])
+        names |= set(load(role / "meta" / "daemon_params.yml")["service"]["options"])
     unprefixed = sorted(n for n in names if not n.startswith(role.name + "_"))
     assert not unprefixed, "variables without the %s_ prefix: %s" % (role.name, unprefixed)

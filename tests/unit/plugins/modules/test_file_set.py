@@ -3,6 +3,7 @@ never in the result; content sent by checksum is asked for, verified, then writt
 import hashlib
 import json
 import os
+import socket
 import stat
 
 
@@ -113,3 +114,45 @@ def test_command_output_is_returned(tmp_path, module):
     assert rc == 0 and result["command_output"].startswith("daemon, version 1.2.3")
     rc, result = module("file_set", command=[str(tmp_path / "not-installed"), "--version"])
     assert rc == 0 and result["command_output"] == ""
+
+
+def test_probe_runs_first_and_refuses_before_anything_changes(tmp_path, module):
+    dest = tmp_path / "daemon.service"
+    probe = {"command": ["/bin/echo", "prometheus, version 3.5.3 (branch: HEAD)"]}
+    rc, result = module("file_set", files=[{"dest": str(dest), "content": "new\n"}], probe=probe)
+    assert rc == 0 and result["probe_output"].startswith("prometheus, version 3.5.3") and dest.exists()
+    dest.write_text("old\n")
+    refused = dict(probe, refuse_pattern=r"version v?([3-9]|[1-9][0-9]+)\.",
+                   refuse_msg="Prometheus 3.x runs here; 2.42.0 cannot read its TSDB. Nothing was changed.")
+    rc, result = module("file_set", files=[{"dest": str(dest), "content": "new\n"}], probe=refused,
+                        directories=[{"path": str(tmp_path / "new-dir")}])
+    assert rc != 0 and not result.get("changed")
+    assert "Nothing was changed" in result["msg"] and "version 3.5.3" in result["msg"]
+    assert dest.read_text() == "old\n" and not (tmp_path / "new-dir").exists()
+    rc, result = module("file_set", probe={"command": [str(tmp_path / "no-binary"), "--version"],
+                                           "refuse_pattern": "."})
+    assert rc == 0 and result["probe_output"] == ""
+
+
+def test_service_state_is_reported_never_changed(tmp_path, module, systemd, health):
+    path, set_state, log = systemd
+    set_state("enabled", "active")
+    service = {"name": "prometheus", "url": health + "/secure/-/ready", "url_username": "admin", "url_password": "s3cret"}
+    rc, result = module("file_set", path_prefix=path, service=service)
+    assert rc == 0 and not result["changed"]
+    assert result["service"] == {"enabled": True, "active": True, "answering": True, "ready": True}
+    assert "s3cret" not in json.dumps(result)
+    rc, result = module("file_set", path_prefix=path, service=dict(service, url_password="wrong"))
+    assert result["service"]["answering"] is False and result["service"]["ready"] is False
+    set_state("disabled", "inactive")
+    rc, result = module("file_set", path_prefix=path, service=service)
+    assert rc == 0 and not result["changed"]
+    assert result["service"] == {"enabled": False, "active": False, "answering": False, "ready": False}
+    calls = log.read_text().split()
+    assert "enable" not in calls and "start" not in calls and "restart" not in calls
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        set_state("static", "active")
+        rc, result = module("file_set", path_prefix=path, service={"name": "node_exporter", "port": listener.getsockname()[1]})
+    assert result["service"]["ready"] is True

@@ -1,7 +1,10 @@
-"""host_facts: the facts setup gives, on this machine and from sample os-release files."""
+"""host_facts: the facts setup gives, on this machine and from sample os-release files; the action
+plugin's parse of its shell command agrees with the module."""
 import platform
+import subprocess
 
-from ansible_collections.tda.monitoring.plugins.modules import host_facts
+from ansible_collections.tda.monitoring.plugins.action.host_facts import COMMAND, parse
+from ansible_collections.tda.monitoring.plugins.module_utils.os_facts import facts
 
 BOOKWORM = {"ID": "debian", "VERSION_ID": "12", "VERSION_CODENAME": "bookworm"}
 
@@ -15,13 +18,23 @@ def test_agrees_with_what_this_debian_machine_is(module):
     assert found["architecture"] == platform.machine()
 
 
+def test_the_shell_command_parsed_on_the_controller_gives_the_same_facts(module):
+    out = subprocess.run(["/bin/sh", "-c", COMMAND], capture_output=True, text=True, check=True).stdout
+    _rc, result = module("host_facts")
+    assert parse(out) == result["ansible_facts"]
+    # output that is not the command's (a shell that printed something else) falls back to the module
+    assert parse("Welcome!\n") is None
+    assert parse("NAME=x\n--tda-host-facts--\n\n--tda-host-facts--\n") is None
+
+
 def test_debian_point_release_and_other_distributions():
-    assert host_facts.facts(BOOKWORM, "12.7")["distribution_version"] == "12.7"
-    assert host_facts.facts(BOOKWORM, "12.7")["distribution_major_version"] == "12"
-    assert host_facts.facts(BOOKWORM, "trixie/sid")["distribution_version"] == "12"
-    ubuntu = host_facts.facts({"ID": "ubuntu", "VERSION_ID": "24.04", "ID_LIKE": "debian"})
+    assert facts(BOOKWORM, "12.7", "x86_64")["distribution_version"] == "12.7"
+    assert facts(BOOKWORM, "12.7", "x86_64")["distribution_major_version"] == "12"
+    assert facts(BOOKWORM, "trixie/sid", "x86_64")["distribution_version"] == "12"
+    ubuntu = facts({"ID": "ubuntu", "VERSION_ID": "24.04", "ID_LIKE": "debian"}, None, "aarch64")
     assert (ubuntu["os_family"], ubuntu["distribution"], ubuntu["distribution_major_version"]) == ("Debian", "Ubuntu", "24")
-    rocky = host_facts.facts({"ID": "rocky", "VERSION_ID": "9.4", "ID_LIKE": "rhel centos fedora"})
+    assert ubuntu["architecture"] == "aarch64"
+    rocky = facts({"ID": "rocky", "VERSION_ID": "9.4", "ID_LIKE": "rhel centos fedora"}, None, "x86_64")
     assert (rocky["os_family"], rocky["distribution"]) == ("RedHat", "Rocky")
-    odd = host_facts.facts({"ID": "plan9", "ID_LIKE": "ubuntu"})
+    odd = facts({"ID": "plan9", "ID_LIKE": "ubuntu"}, None, "x86_64")
     assert odd["os_family"] == "Debian" and odd["distribution"] == "Plan9"

@@ -1,55 +1,8 @@
 """service_ready: enables and starts a unit only when needed, then waits for a real HTTP
 answer (or a TCP port); systemctl and journalctl are stand-ins that record their calls."""
-import http.server
-import os
 import socket
-import threading
-
-import pytest
 
 from conftest import free_port
-
-STUB = """#!/bin/sh
-echo "$(basename "$0") $*" >> "%(log)s"
-case "$1" in
-  is-enabled) cat "%(state)s/enabled" ;;
-  is-active) cat "%(state)s/active" ;;
-  -u) echo "level=error msg=\\"listen tcp: address already in use\\"" ;;
-esac
-"""
-
-
-@pytest.fixture
-def systemd(tmp_path):
-    bin_dir, state = tmp_path / "bin", tmp_path / "state"
-    bin_dir.mkdir()
-    state.mkdir()
-    log = tmp_path / "calls.log"
-    log.write_text("")
-    for name in ("systemctl", "journalctl"):
-        (bin_dir / name).write_text(STUB % {"log": log, "state": state})
-        os.chmod(str(bin_dir / name), 0o755)
-
-    def set_state(enabled, active):
-        (state / "enabled").write_text(enabled + "\n")
-        (state / "active").write_text(active + "\n")
-    return str(bin_dir), set_state, log
-
-
-@pytest.fixture
-def health():
-    class Ok(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200 if self.path == "/-/ready" else 503)
-            self.end_headers()
-            self.wfile.write(b"ready\n")
-
-        def log_message(self, *args):
-            pass
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
 
 
 def test_running_and_answering_changes_nothing(module, systemd, health):
