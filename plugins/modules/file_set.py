@@ -627,8 +627,8 @@ def main():
     if p["probe"]:
         probe_output = output_of(module, p["probe"]["command"])
         if p["probe"]["refuse_pattern"] and re.search(p["probe"]["refuse_pattern"], probe_output):
-            module.fail_json(msg="%s (%s: %s)" % (p["probe"]["refuse_msg"], " ".join(p["probe"]["command"][:1]),
-                                                 (probe_output.strip().splitlines() or [""])[0]), changed=False)
+            said = (probe_output.strip().splitlines() or [""])[0]
+            module.fail_json(msg="%s (the host says: %s)" % (p["probe"]["refuse_msg"], said), changed=False)
     work = FileSet(module)
     if p["account"]:
         work.account(p["account"])
