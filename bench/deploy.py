@@ -47,8 +47,10 @@ def containers_up():
 
 def inventory(path, cache):
     mirror = "http://127.0.0.1:%d" % MIRROR_PORT
-    lines = ["[monitoring]", "mon1", "[nodes]", "node1", "node2", "node3", "[all:vars]",
-             "ansible_connection=community.docker.docker", "ansible_host=%s{{ inventory_hostname }}" % PREFIX,
+    # each host's container name written out: a templated ansible_host is compiled again in every task's worker
+    lines = ["[monitoring]"] + ["%s ansible_host=%s%s" % (host, PREFIX, host) for host in HOSTS[:1]] + [
+             "[nodes]"] + ["%s ansible_host=%s%s" % (host, PREFIX, host) for host in HOSTS[1:]] + ["[all:vars]",
+             "ansible_connection=community.docker.docker",
              "ansible_python_interpreter=/usr/bin/python3",
              "node_exporter_install_method=archive", "node_exporter_version=1.5.0",
              "node_exporter_archive_url=%s/node_exporter/releases/download/v1.5.0" % mirror,

@@ -312,6 +312,9 @@ service:
   returned: when O(service) is given
   type: dict
   contains:
+    name:
+      description: The unit reported on.
+      type: str
     enabled:
       description: The unit is enabled (or static, or an alias).
       type: bool
@@ -543,7 +546,8 @@ def output_of(module, argv):
 
 def service_state(module, spec):
     """Enabled, active, answering: reported, never changed (service_ready does that)."""
-    state = dict(enabled=is_enabled(module, spec["name"]), active=is_active(module, spec["name"]), answering=False)
+    state = dict(name=spec["name"], enabled=is_enabled(module, spec["name"]), active=is_active(module, spec["name"]),
+                 answering=False)
     if state["active"]:
         state["answering"] = answers(spec["url"], spec["host"], spec["port"], spec) is None
     state["ready"] = state["enabled"] and state["active"] and state["answering"]
