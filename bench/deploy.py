@@ -48,19 +48,20 @@ def containers_up():
 def inventory(path, cache):
     mirror = "http://127.0.0.1:%d" % MIRROR_PORT
     # each host's container name written out: a templated ansible_host is compiled again in every task's worker
-    lines = ["[monitoring]"] + ["%s ansible_host=%s%s" % (host, PREFIX, host) for host in HOSTS[:1]] + [
-             "[nodes]"] + ["%s ansible_host=%s%s" % (host, PREFIX, host) for host in HOSTS[1:]] + ["[all:vars]",
-             "ansible_connection=community.docker.docker",
-             "ansible_python_interpreter=/usr/bin/python3",
-             "node_exporter_install_method=archive", "node_exporter_version=1.5.0",
-             "node_exporter_archive_url=%s/node_exporter/releases/download/v1.5.0" % mirror,
-             "node_exporter_archive_cache_dir=%s" % cache,
-             "prometheus_install_method=archive", "prometheus_version=2.42.0",
-             "prometheus_archive_url=%s/prometheus/releases/download/v2.42.0" % mirror,
-             "prometheus_archive_cache_dir=%s" % cache,
-             "alertmanager_install_method=archive", "alertmanager_version=0.25.0",
-             "alertmanager_archive_url=%s/alertmanager/releases/download/v0.25.0" % mirror,
-             "alertmanager_archive_cache_dir=%s" % cache]
+    lines = (["[monitoring]"] + ["%s ansible_host=%s%s" % (host, PREFIX, host) for host in HOSTS[:1]]
+             + ["[nodes]"] + ["%s ansible_host=%s%s" % (host, PREFIX, host) for host in HOSTS[1:]])
+    lines += ["[all:vars]",
+              "ansible_connection=community.docker.docker",
+              "ansible_python_interpreter=/usr/bin/python3",
+              "node_exporter_install_method=archive", "node_exporter_version=1.5.0",
+              "node_exporter_archive_url=%s/node_exporter/releases/download/v1.5.0" % mirror,
+              "node_exporter_archive_cache_dir=%s" % cache,
+              "prometheus_install_method=archive", "prometheus_version=2.42.0",
+              "prometheus_archive_url=%s/prometheus/releases/download/v2.42.0" % mirror,
+              "prometheus_archive_cache_dir=%s" % cache,
+              "alertmanager_install_method=archive", "alertmanager_version=0.25.0",
+              "alertmanager_archive_url=%s/alertmanager/releases/download/v0.25.0" % mirror,
+              "alertmanager_archive_cache_dir=%s" % cache]
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
