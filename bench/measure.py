@@ -57,6 +57,26 @@ def run(argv, env=None, active=None, log_name="bench"):
             "active_after_s": seen.get("seconds")}
 
 
+def machine_speed():
+    """Seconds a pure-Python loop of ten million additions takes: this machine's speed varies over a
+    day, and the figures of two runs compare only beside it."""
+    started = time.time()
+    total = 0
+    for number in range(10 ** 7):
+        total += number
+    return round(time.time() - started, 2)
+
+
+def median_run(play, times=3):
+    """The machine's speed varies from run to run (a floor of 3.3 to 5.1 s over one day here): the
+    run of median wall time out of several, with every run's wall time beside it."""
+    runs = sorted((play() for _ in range(times)), key=lambda row: row["wall_s"])
+    chosen = dict(runs[len(runs) // 2])
+    chosen["wall_s_runs"] = [row["wall_s"] for row in runs]
+    chosen["tasks_changed"] = max(row["tasks_changed"] for row in runs)
+    return chosen
+
+
 def start_times(units):
     """Each (container, unit)'s main process start; a unit that does not exist reads empty."""
     out = {}
@@ -85,6 +105,10 @@ def table(title, results):
         fields = (name, row["wall_s"], row["controller_cpu_s"], row["tasks_ok"] + row["tasks_skipped"],
                   row["tasks_changed"], row.get("restarts", "-"), row.get("active_after_s") or "-")
         print("%-16s %8.2f %8.2f %6d %8d %9s %10s" % fields)
+    print("machine: a pure-Python loop of 10^7 additions took %.2f s" % results["machine_loop_s"])
+    print("floor and no-change: the median of %d runs each (wall s: %s; %s)"
+          % (len(results["no_change"]["wall_s_runs"]), " ".join("%.2f" % w for w in results["floor"]["wall_s_runs"]),
+             " ".join("%.2f" % w for w in results["no_change"]["wall_s_runs"])))
     print("no-change re-run / floor: %sx; failed scrapes during the config change: %s"
           % (results["no_change"]["ratio_to_floor"], results["config_change"]["failed_scrapes"]))
 

@@ -17,8 +17,10 @@ import posixpath
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible_collections.tda.monitoring.plugins.plugin_utils.digest import sha256_cached
 
+display = Display()
 INLINE_LIMIT = 256 * 1024
 MODULE = "tda.monitoring.file_set"
 
@@ -38,7 +40,12 @@ def inline_text(path):
 def scrub(result):
     """The module echoes its arguments (every file's content) at -v and beyond; a configuration may
     hold values that are not secrets to its daemon but are to us (a remote_write user name).
-    Only a changed file's content is shown, in its diff, with --diff, as the template module does."""
+    Only a changed file's content is shown, in its diff, with --diff, as the template module does.
+    Below -v the echo goes entirely: the registered result is read by several tasks per daemon, and
+    every path and mode of the set in it costs each of them time."""
+    if display.verbosity < 1:
+        result.pop("invocation", None)
+        return result
     for spec in (result.get("invocation") or {}).get("module_args", {}).get("files") or []:
         if isinstance(spec, dict) and spec.get("content") is not None:
             spec["content"] = "(%d characters, not shown)" % len(spec["content"])

@@ -12,8 +12,10 @@ __metaclass__ = type
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.tda.monitoring.plugins.module_utils.os_facts import facts, parse_os_release
+from ansible_collections.tda.monitoring.plugins.module_utils.os_facts import facts, parse_os_release, refusal
 
+NAMES = ("os_family", "distribution", "distribution_version", "distribution_major_version", "distribution_release",
+         "architecture")
 SEPARATOR = "--tda-host-facts--"
 COMMAND = "cat /etc/os-release; echo %s; cat /etc/debian_version 2>/dev/null; echo %s; uname -m" % (SEPARATOR, SEPARATOR)
 
@@ -35,12 +37,21 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        # reading world-readable files needs no privilege escalation
-        raw = self._low_level_execute_command(COMMAND, sudoable=False)
-        found = parse(raw.get("stdout", "")) if raw.get("rc") == 0 else None
-        if found is None:
-            result.update(self._execute_module(module_name="tda.monitoring.host_facts", module_args={},
-                                               task_vars=task_vars))
-            return result
-        result.update(changed=False, ansible_facts=found)
+        args = self._task.args
+        known = (task_vars or {}).get("ansible_facts") or {}
+        if args.get("missing_only") and all(known.get(name) is not None for name in NAMES):
+            found = dict((name, known[name]) for name in NAMES)
+            result["changed"] = False
+        else:
+            # reading world-readable files needs no privilege escalation
+            raw = self._low_level_execute_command(COMMAND, sudoable=False)
+            found = parse(raw.get("stdout", "")) if raw.get("rc") == 0 else None
+            if found is None:
+                result.update(self._execute_module(module_name="tda.monitoring.host_facts", module_args=dict(args),
+                                                   task_vars=task_vars))
+                return result
+            result.update(changed=False, ansible_facts=found)
+        refused = refusal(found, args.get("supported") or {}, args.get("problems") or [], args.get("label") or "")
+        if refused:
+            result.update(failed=True, msg=refused)
         return result

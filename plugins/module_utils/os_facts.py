@@ -38,3 +38,20 @@ def facts(release, debian_version, machine):
             "distribution_major_version": version.split(".")[0] if version else "",
             "distribution_release": release.get("VERSION_CODENAME", ""),
             "architecture": machine}
+
+
+def refusal(found, supported, problems, label=""):
+    """Why this host or these parameters are refused, or None: a distribution or major version
+    outside supported ({name: [majors]}), and every problem the caller found."""
+    reasons = []
+    if supported:
+        majors = [str(major) for major in supported.get(found.get("distribution"), [])]
+        if str(found.get("distribution_major_version")) not in majors:
+            reasons.append("%s %s is not supported. tda.monitoring supports %s; use one of those hosts."
+                           % (found.get("distribution") or "?", found.get("distribution_version") or "?",
+                              "; ".join("%s %s" % (name, " and ".join(str(m) for m in versions))
+                                        for name, versions in sorted(supported.items()))))
+    reasons.extend(problems or [])
+    if not reasons:
+        return None
+    return ("%s: " % label if label else "") + " ".join(reasons)

@@ -4,7 +4,7 @@ import platform
 import subprocess
 
 from ansible_collections.tda.monitoring.plugins.action.host_facts import COMMAND, parse
-from ansible_collections.tda.monitoring.plugins.module_utils.os_facts import facts
+from ansible_collections.tda.monitoring.plugins.module_utils.os_facts import facts, refusal
 
 BOOKWORM = {"ID": "debian", "VERSION_ID": "12", "VERSION_CODENAME": "bookworm"}
 
@@ -38,3 +38,20 @@ def test_debian_point_release_and_other_distributions():
     assert (rocky["os_family"], rocky["distribution"]) == ("RedHat", "Rocky")
     odd = facts({"ID": "plan9", "ID_LIKE": "ubuntu"}, None, "x86_64")
     assert odd["os_family"] == "Debian" and odd["distribution"] == "Plan9"
+
+
+def test_an_unsupported_host_or_unusable_parameters_are_refused_naming_why(module):
+    bullseye = facts({"ID": "debian", "VERSION_ID": "11", "VERSION_CODENAME": "bullseye"}, "11.9", "x86_64")
+    trixie = facts({"ID": "debian", "VERSION_ID": "13", "VERSION_CODENAME": "trixie"}, "13.1", "x86_64")
+    supported = {"Debian": ["12", "13"]}
+    assert refusal(trixie, supported, []) is None
+    said = refusal(bullseye, supported, [], "node_exporter")
+    assert said.startswith("node_exporter: Debian 11.9 is not supported") and "Debian 12 and 13" in said
+    said = refusal(trixie, supported, ["install method 'archive' is not usable as configured."], "prometheus")
+    assert said == "prometheus: install method 'archive' is not usable as configured."
+    # the module refuses the same way, and still returns the facts it read
+    this = open("/etc/debian_version").read().split(".")[0]
+    rc, result = module("host_facts", supported={"Debian": [str(int(this) + 1)]}, label="node_exporter")
+    assert rc != 0 and "is not supported" in result["msg"] and result["ansible_facts"]["distribution"] == "Debian"
+    rc, result = module("host_facts", supported={"Debian": [this]}, problems=["offline needs its directory"])
+    assert rc != 0 and result["msg"] == "offline needs its directory"
