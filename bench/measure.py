@@ -70,7 +70,7 @@ def machine_speed():
 def median_run(play, times=3):
     """The machine's speed varies from run to run (a floor of 3.3 to 5.1 s over one day here): the
     run of median wall time out of several, with every run's wall time beside it."""
-    runs = sorted((play() for _ in range(times)), key=lambda row: row["wall_s"])
+    runs = sorted((play() for _attempt in range(times)), key=lambda row: row["wall_s"])
     chosen = dict(runs[len(runs) // 2])
     chosen["wall_s_runs"] = [row["wall_s"] for row in runs]
     chosen["tasks_changed"] = max(row["tasks_changed"] for row in runs)
