@@ -32,9 +32,31 @@ for line in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+# the machine's copy (tools/venv.sh links .cache to it): what an earlier clone installed
+kept=.cache/collections
+from_cache() {  # fqcn version
+  local ns=${1%%.*} name=${1#*.}
+  [ -f "$kept/$1-$2/MANIFEST.json" ] || return 1
+  rm -rf "${dest:?}/$ns/$name"
+  mkdir -p "$dest/$ns"
+  cp -a "$kept/$1-$2" "$dest/$ns/$name"
+}
+still_missing=()
+for item in "${missing[@]}"; do from_cache "${item%%:*}" "${item#*:}" || still_missing+=("$item"); done
+[ ${#still_missing[@]} -eq 0 ] && { echo "== collections from the machine's cache: ${missing[*]}"; exit 0; }
+missing=("${still_missing[@]}")
+keep() {  # fqcn: copy an installed collection into the machine's cache
+  local ns=${1%%.*} name=${1#*.} version
+  version=$(installed_version "$1")
+  [ -n "$version" ] && [ ! -e "$kept/$1-$version" ] || return 0
+  mkdir -p "$kept"
+  cp -a "$dest/$ns/$name" "$kept/.$1-$version.$$" && mv "$kept/.$1-$version.$$" "$kept/$1-$version"
+}
+
 echo "== installing collections: ${missing[*]}"
 if timeout 30 "$venv/ansible-galaxy" collection install -p collections -r requirements.yml >/tmp/tda-galaxy.log 2>&1; then
   echo "== collections installed from Galaxy"
+  for item in "${missing[@]}"; do keep "${item%%:*}"; done
   exit 0
 fi
 echo "== Galaxy did not answer; taking the collections from PyPI's ansible==$bundle_version wheel"
@@ -62,5 +84,6 @@ for item in "${missing[@]}"; do
   rm -rf "${dest:?}/$ns/$name"
   mkdir -p "$dest/$ns"
   cp -a "$unpacked/ansible_collections/$ns/$name" "$dest/$ns/$name"
+  keep "$fqcn"
   echo "   $fqcn $version"
 done

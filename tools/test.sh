@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: ansible-lint (production profile), ansible-test sanity, unit tests,
-# then every enabled Molecule scenario on its platforms. `tools/test.sh SCENARIO` runs one
-# scenario only. Ends with a table of results and times; exits non-zero on any failure.
+# The whole test suite: the static stages (ansible-lint, changelog lint, ansible-test sanity,
+# the unit tests, the test-id list) in a lane of their own beside the scenario lanes, every
+# enabled Molecule scenario on its platforms, and the lab's end-to-end journey.
+# `tools/test.sh SCENARIO` runs one scenario only (`tools/test.sh static` the static stages).
+# Ends with a table of results, times and budgets; exits non-zero on any failure. A stage over
+# its budget (molecule/matrix) is flagged in the table, never failed for it.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TDA_ROOT" || exit 2
@@ -10,62 +13,73 @@ only=${1:-}
 suite_start=$(date +%s)
 logs=artifacts/test-logs
 mkdir -p "$logs"
-rows=()
-failures=0 passes=0 skips=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+results=$work/results   # one line per finished run: name platform result seconds
+skip_notes=$work/skip-notes
 
-record() {  # name platform result seconds [reason]
-  rows+=("$(printf '%-34s %-10s %-8s %6ss  %s' "$1" "$2" "$3" "$4" "${5:-}")")
-  case $3 in passed) passes=$((passes + 1)) ;; failed) failures=$((failures + 1)) ;; skipped) skips=$((skips + 1)) ;; esac
-}
+stamp() { echo "[$(date +%H:%M:%S) +$(( $(date +%s) - suite_start ))s] $*"; }
 
-run_stage() {  # name platform log command...
-  local name=$1 platform=$2 log=$3 start rc
-  shift 3
-  echo "== $name${platform:+ on $platform} (log: $log)"
-  start=$(date +%s)
-  "$@" >"$log" 2>&1
-  rc=$?
-  local took=$(( $(date +%s) - start ))
-  if [ $rc -eq 0 ]; then
-    record "$name" "${platform:--}" passed "$took"
-  else
-    record "$name" "${platform:--}" failed "$took" "see $log"
-    echo "   FAILED ($name${platform:+ on $platform}); last lines of $log:"
-    tail -n 40 "$log" | sed 's/^/   | /'
-  fi
-}
-
-# --- set-up: everything the tests need, idempotent and quick when already done
+# --- set-up that everything needs: quick when done (the machine keeps it, tools/venv.sh)
+setup_start=$(date +%s)
 bash tools/venv.sh || exit 1
 bash tools/collections.sh || exit 1
+echo "set-up - passed $(( $(date +%s) - setup_start ))" >"$results"
 
-scenario_platforms() { awk -v s="$1" '$1 == s { for (i = 2; i <= NF; i++) if ($i !~ /^[?]/) print $i }' molecule/matrix | xargs; }
-# the VAR of an opt-in scenario's ?VAR in the matrix (empty for the others)
-scenario_optin() { awk -v s="$1" '$1 == s { for (i = 2; i <= NF; i++) if ($i ~ /^[?]/) print substr($i, 2) }' molecule/matrix; }
-enabled=$(awk '!/^#/ && NF { print $1 }' molecule/matrix)
+# --- the matrix: scenarios with their platforms, ?VAR for opt-in ones, budget=S per run;
+# lines starting with @ are the static stages' budgets
+matrix_field() { awk -v s="$1" '!/^#/ && $1 == s' molecule/matrix; }
+scenario_platforms() { matrix_field "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^debian/) print $i }' | xargs; }
+scenario_optin() { matrix_field "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^[?]/) print substr($i, 2) }'; }
+budget_of() { matrix_field "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^budget=/) print substr($i, 8) }'; }
+enabled=$(awk '!/^#/ && !/^@/ && NF { print $1 }' molecule/matrix)
 
-if [ -n "$only" ]; then
-  [ -d "molecule/$only" ] || [ "$only" = lab_e2e ] || { echo "no scenario molecule/$only" >&2; exit 2; }
-  scenarios=$only
-else
-  run_stage ansible-lint "" "$logs/ansible-lint.log" ansible-lint --profile production
-  run_stage changelog-lint "" "$logs/changelog-lint.log" antsibull-changelog lint
-  run_stage ansible-test-sanity "" "$logs/sanity.log" bash tools/sanity.sh
-  bash tools/host-tools.sh || exit 1
-  run_stage unit-tests "" "$logs/unit.log" python -m pytest -q tests/unit
-  scenarios=$enabled
-fi
+# --- the static lane: one stage after another, beside the scenarios (each is mostly one core)
+static_stage() {  # name command...
+  local name=$1 start rc
+  shift
+  stamp "== $name (log: $logs/$name.log)"
+  start=$(date +%s)
+  "$@" >"$logs/$name.log" 2>&1
+  rc=$?
+  echo "$name - $([ $rc -eq 0 ] && echo passed || echo failed) $(( $(date +%s) - start ))" >>"$results"
+  if [ $rc -ne 0 ]; then
+    echo "   FAILED ($name); last lines of $logs/$name.log:"
+    tail -n 40 "$logs/$name.log" | sed 's/^/   | /'
+  fi
+}
+static_lane() {
+  static_stage ansible-lint ansible-lint --profile production
+  static_stage changelog-lint antsibull-changelog lint
+  static_stage test-ids python tools/test_ids.py
+  static_stage unit-tests bash -c 'bash tools/host-tools.sh && python -m pytest -q tests/unit'
+  static_stage ansible-test-sanity bash tools/sanity.sh
+}
+static_names="set-up ansible-lint changelog-lint test-ids unit-tests ansible-test-sanity"
+
+scenarios=""
+run_static=false
+case $only in
+  "") scenarios=$enabled; run_static=true ;;
+  static) run_static=true ;;
+  *) [ -d "molecule/$only" ] || [ "$only" = lab_e2e ] || { echo "no scenario molecule/$only" >&2; exit 2; }
+     scenarios=$only ;;
+esac
+static_pid=""
+if $run_static; then static_lane & static_pid=$!; fi
 
 if [ -n "$scenarios" ]; then
   bash tools/docker-engine.sh || exit 1
   platforms_needed=$(for s in $scenarios; do scenario_platforms "$s"; done | tr ' ' '\n' | sort -u | xargs)
   read -r -a platform_list <<<"${platforms_needed:-debian12}"
+  images_start=$(date +%s)
   bash tools/images.sh "${platform_list[@]}" || exit 1
+  echo "images - passed $(( $(date +%s) - images_start ))" >>"$results"
+  static_names="$static_names images"
 fi
 
 # Scenario runs go through a queue served by TDA_TEST_JOBS workers (2 by default: the
 # scenarios spend much of their time waiting on daemons, so two lanes share the 2 cores well).
-# Each run's result is one line in $results; the table keeps the matrix's order.
 # A scenario's runs share Molecule's state directory, so they never overlap: the queue holds
 # every Debian 12 run before the Debian 13 ones, and a lock per scenario covers the rest.
 runs() {
@@ -75,7 +89,7 @@ runs() {
     for platform in $platforms; do echo "$scenario $platform"; done
   done
 }
-queue=$(mktemp) results=$(mktemp) skip_notes=$(mktemp)
+queue=$work/queue
 # opt-in scenarios whose variable is not 1 are recorded as skipped, never run
 while read -r scenario platform; do
   optin=$(scenario_optin "$scenario")
@@ -91,7 +105,7 @@ next_run() { flock "$queue.lock" bash -c 'head -n 1 "$1"; sed -i 1d "$1"' _ "$qu
 
 run_scenario() {  # scenario platform
   local name="molecule:$1" log="$logs/molecule-$1-$2.log" start rc took
-  echo "== $name on $2 (log: $log)"
+  stamp "== $name on $2 (log: $log)"
   start=$(date +%s)
   if [ "$1" = lab_e2e ]; then
     # the lab's containers are shared by name: one end-to-end run at a time on the machine
@@ -114,42 +128,62 @@ worker() { local run; while run=$(next_run) && [ -n "$run" ]; do run_scenario "$
 
 workers=${TDA_TEST_JOBS:-2}
 [ -n "$only" ] && workers=1
-for _ in $(seq "$workers"); do worker & done
-wait
+worker_pids=()
+if [ -s "$queue" ]; then
+  for _ in $(seq "$workers"); do worker & worker_pids+=($!); done
+fi
+[ ${#worker_pids[@]} -eq 0 ] || wait "${worker_pids[@]}"
+[ -z "$static_pid" ] || wait "$static_pid"
 
+# --- the table: the matrix's order, each run with its time and its budget
+rows=() failures=0 passes=0 skips=0
+record() {  # name platform result seconds budget note
+  local note=$6
+  if [ -n "$5" ] && [ "$4" -gt "$5" ]; then note="OVER BUDGET (${4}s > ${5}s)${note:+; $note}"; fi
+  rows+=("$(printf '%-34s %-10s %-8s %6ss %7s  %s' "$1" "$2" "$3" "$4" "${5:+${5}s}" "$note")")
+  case $3 in passed) passes=$((passes + 1)) ;; failed) failures=$((failures + 1)) ;; skipped) skips=$((skips + 1)) ;; esac
+}
+for stage in $static_names; do
+  line=$(awk -v s="$stage" '$1 == s' "$results")
+  [ -n "$line" ] || { $run_static && record "$stage" - failed 0 "" "did not run"; continue; }
+  read -r -a fields <<<"$line"
+  note=""; [ "${fields[2]}" = failed ] && note="see $logs/$stage.log"
+  record "$stage" - "${fields[2]}" "${fields[3]}" "$(budget_of "@$stage")" "$note"
+done
 while read -r scenario platform; do
   line=$(awk -v s="$scenario" -v p="$platform" '$1 == s && $2 == p' "$results")
+  label=$([ "$scenario" = lab_e2e ] && echo e2e:lab || echo "molecule:$scenario")
   if [ -n "$line" ]; then
     read -r -a fields <<<"$line"; set -- "${fields[@]}"
     log="$logs/molecule-$1-$2.log"
-    skipped_tests=$(grep -a -c "SKIPPED \[" "$log" 2>/dev/null)
+    skipped_tests=$(grep -a -c "SKIPPED \[" "$log" 2>/dev/null); skipped_tests=${skipped_tests:-0}
     if [ "$3" = skipped ]; then note="opt-in: $5=1 runs it where it can (molecule/$1/molecule.yml says what it needs)"
     elif [ "$3" = failed ]; then note="see $log"
     elif [ "$skipped_tests" -gt 0 ]; then
       note="$skipped_tests test(s) skipped inside, reasons below"
       { echo "molecule:$1 on $2:"; grep -a -A3 "SKIPPED \[" "$log" | sed 's/\x1b\[[0-9;]*m//g; s/^[^│]*│ *//'; } >>"$skip_notes"
     else note=""; fi
-    record "$([ "$1" = lab_e2e ] && echo e2e:lab || echo "molecule:$1")" "$2" "$3" "$4" "$note"
+    budget=""; [ "$3" = skipped ] || budget=$(budget_of "$1")
+    record "$label" "$2" "$3" "$4" "$budget" "$note"
   else
-    record "molecule:$scenario" "$platform" failed 0 "did not run"
+    record "$label" "$platform" failed 0 "$(budget_of "$scenario")" "did not run"
   fi
 done < <(runs)
-rm -f "$queue" "$queue".*lock "$results"
 
 echo
 echo "== results"
-printf '%-34s %-10s %-8s %7s  %s\n' "stage / scenario" platform result time note
+printf '%-34s %-10s %-8s %7s %7s  %s\n' "stage / scenario" platform result time budget note
 for row in "${rows[@]}"; do echo "$row"; done
 if [ -z "$only" ]; then
   for dir in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$dir")")
-    grep -qx "$s" <<<"$enabled" || printf '%-34s %-10s %-8s %7s  %s\n' "molecule:$s" - "not enabled yet" - ""
+    grep -qx "$s" <<<"$enabled" || printf '%-34s %-10s %-8s %7s\n' "molecule:$s" - "not enabled yet" -
   done
 fi
 # tests a scenario skipped (what cannot run on these machines), with pytest's reasons
 [ -s "$skip_notes" ] && { echo; echo "== skipped inside scenarios"; cat "$skip_notes"; }
-rm -f "$skip_notes"
 total=$(( $(date +%s) - suite_start ))
-echo "total time: ${total}s ($((total / 60))m $((total % 60))s)"
+suite_budget=$(budget_of "@suite")
+echo "total time: ${total}s ($((total / 60))m $((total % 60))s)${suite_budget:+, budget ${suite_budget}s}$([ -n "$suite_budget" ] && [ "$total" -gt "$suite_budget" ] && echo " OVER BUDGET")"
 echo "$passes passed, $failures failed, $skips skipped"
 [ $failures -eq 0 ]

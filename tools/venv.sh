@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Create .venv with the pinned Python dependencies; a no-op when requirements.txt is unchanged.
+# .venv with the pinned Python dependencies. The virtualenv itself is kept once per machine in
+# $TDA_CACHE/venv/<hash of requirements.txt and Python> and .venv links to it, so a fresh clone
+# costs a link, not a pip install; .cache links to $TDA_CACHE/files the same way.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
+cd "$TDA_ROOT"
 
-stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [ -x .venv/bin/ansible-playbook ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  exit 0
-fi
+mkdir -p "$TDA_CACHE/files"
+[ "$(readlink .cache 2>/dev/null)" = "$TDA_CACHE/files" ] || { rm -rf .cache; ln -sfn "$TDA_CACHE/files" .cache; }
 
+# the interpreter of the machine, not of a .venv already on PATH
+PATH=${PATH//"$TDA_ROOT/.venv/bin:"/}
 python=""
 for candidate in python3.11 python3.12 python3.13 python3; do
   if command -v "$candidate" >/dev/null 2>&1 &&
@@ -19,14 +21,29 @@ for candidate in python3.11 python3.12 python3.13 python3; do
 done
 [ -n "$python" ] || { echo "Python 3.11 to 3.13 is needed for ansible-core 2.19" >&2; exit 1; }
 
-if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
-  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+key=$( { cat requirements.txt; "$python" -c 'import sys; print(sys.executable, sys.version)'; } | sha256sum | cut -c1-16)
+venv=$TDA_CACHE/venv/$key
+if [ "$(readlink .venv 2>/dev/null)" = "$venv" ] && [ -f "$venv/.complete" ]; then
+  exit 0
 fi
-echo "== creating .venv with $($python --version)"
-"$python" -m venv .venv
-if ! .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt >.venv/pip.log 2>&1; then
-  grep -v "^WARNING: Location" .venv/pip.log >&2
-  exit 1
+
+mkdir -p "$TDA_CACHE/venv"
+exec 7>"$TDA_CACHE/venv/.lock"
+flock 7   # a second clone setting up at the same time waits, then finds the virtualenv complete
+if [ ! -f "$venv/.complete" ]; then
+  if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  fi
+  echo "== creating the virtualenv $venv with $($python --version)"
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  if ! "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.txt >"$venv/pip.log" 2>&1; then
+    grep -v "^WARNING: Location" "$venv/pip.log" >&2
+    exit 1
+  fi
+  "$venv/bin/ansible-playbook" --version >/dev/null
+  touch "$venv/.complete"
 fi
-.venv/bin/ansible-playbook --version >/dev/null
-echo "$want" >"$stamp"
+flock -u 7
+rm -rf .venv
+ln -sfn "$venv" .venv

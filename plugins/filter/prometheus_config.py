@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: tda.monitoring contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: prometheus_config
+short_description: Build prometheus.yml from the prometheus role's structured variables, secrets in files
+version_added: 0.2.0
+description:
+  - Takes the parts of a Prometheus configuration as the C(tda.monitoring.prometheus) role holds
+    them and returns C({data, files}): C(data) the configuration, C(files) the secrets to write.
+  - C(global) gets the external labels, and the replica label when O(_input.replica) is set (a
+    member of an HA pair).
+  - C(alerting) lists the Alertmanagers, and C(rule_files) reads C(rules/*.yml); neither in agent mode.
+  - C(scrape_configs) are the raw ones first, then one file_sd job per entry of C(scrape_jobs)
+    (see the C(scrape_job_config) filter), then one C(/probe) job per entry of C(probe_jobs)
+    (see C(probe_job_config)). Two jobs of one name are an error naming both.
+  - Every HTTP client secret (C(password), C(credentials), C(bearer_token), C(client_secret)) of
+    a scrape job, of C(remote_write) and of C(remote_read) moves to a file in O(secrets_dir) and is
+    replaced by its C(*_file) field; a C(${VAR}) placeholder is refused (Prometheus would send it
+    literally). A scrape job's files are named after the job, so adding a job renames no file.
+positional: _input, secrets_dir, file_sd_dir
+options:
+  _input:
+    description: The parts of the configuration.
+    type: dict
+    required: true
+    suboptions:
+      global:
+        description: The C(global) section (intervals, timeouts).
+        type: dict
+      external_labels:
+        description: Labels every series and alert leaves this server with.
+        type: dict
+      replica_label:
+        description: Name of the label that tells the members of an HA pair apart.
+        type: str
+      replica:
+        description: This member's value of O(_input.replica_label); empty outside an HA pair.
+        type: str
+      alertmanagers:
+        description: C(ADDRESS:PORT) of each Alertmanager.
+        type: list
+        elements: str
+      agent_mode:
+        description: Agent mode (no rules, no alerting).
+        type: bool
+      scrape_configs:
+        description: Scrape configs as Prometheus takes them.
+        type: list
+        elements: dict
+      scrape_jobs:
+        description: Jobs whose targets come from file_sd files (C(job_name), C(config)).
+        type: list
+        elements: dict
+      probe_jobs:
+        description: blackbox_exporter probe jobs (C(job_name), C(targets), C(module), C(exporter)).
+        type: list
+        elements: dict
+      blackbox_exporter:
+        description: C(ADDRESS:PORT) of the blackbox_exporter the probe jobs go through.
+        type: str
+      remote_write:
+        description: The C(remote_write) section.
+        type: list
+        elements: dict
+      remote_read:
+        description: The C(remote_read) section.
+        type: list
+        elements: dict
+  secrets_dir:
+    description: Directory on the host for the secret files.
+    type: str
+    required: true
+  file_sd_dir:
+    description: Directory on the host of the scrape jobs' file_sd files.
+    type: str
+    required: true
+author:
+  - TDA Platform monitoring team (@tda-platform)
+'''
+
+EXAMPLES = r'''
+- name: prometheus.yml with its secrets in files
+  ansible.builtin.set_fact:
+    built: >-
+      {{ {'global': {'scrape_interval': '15s'}, 'alertmanagers': ['am1:9093'],
+          'scrape_jobs': [{'job_name': 'node', 'group': 'node_exporter', 'port': 9100}],
+          'remote_write': [{'url': 'https://store:8428/api/v1/write',
+                            'basic_auth': {'username': 'tda', 'password': vault_store_password}}]}
+         | tda.monitoring.prometheus_config('/etc/prometheus/secrets', '/etc/prometheus/file_sd') }}
+# built.data.remote_write[0].basic_auth -> {username: tda, password_file: /etc/prometheus/secrets/remote_write_0_basic_auth_password}
+# built.files -> [{path: /etc/prometheus/secrets/remote_write_0_basic_auth_password, content: ...}]
+'''
+
+RETURN = r'''
+_value:
+  description: C(data), the configuration; C(files), the secrets to write (C(path), C(content)).
+  type: dict
+'''
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.tda.monitoring.plugins.filter.scrape_targets import probe_job_config, scrape_job_config
+from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import HTTP_FIELDS, walk
+
+
+def _scrape_configs(parts, secrets_dir, file_sd_dir, files):
+    jobs = list(parts.get("scrape_configs") or [])
+    jobs += [scrape_job_config(job, file_sd_dir) for job in parts.get("scrape_jobs") or []]
+    jobs += [probe_job_config(job, parts.get("blackbox_exporter") or "") for job in parts.get("probe_jobs") or []]
+    seen = {}
+    out = []
+    for index, job in enumerate(jobs):
+        name = job.get("job_name") if isinstance(job, dict) else None
+        if not name:
+            raise AnsibleFilterError("scrape job %d has no job_name: %r" % (index, job))
+        if name in seen:
+            raise AnsibleFilterError("scrape jobs %d and %d are both named %r (raw scrape_configs first, then "
+                                     "scrape_jobs, then probe_jobs): Prometheus refuses a job name given twice; "
+                                     "rename one" % (seen[name] + 1, index + 1, name))
+        seen[name] = index
+        out.append(walk(job, ["scrape", name], secrets_dir, HTTP_FIELDS, files))
+    return out
+
+
+def prometheus_config(parts, secrets_dir, file_sd_dir):
+    if not isinstance(parts, dict):
+        raise AnsibleFilterError("prometheus_config expects a dict of the configuration's parts, got %s"
+                                 % type(parts).__name__)
+    files = []
+    global_section = dict(parts.get("global") or {})
+    labels = dict(parts.get("external_labels") or {})
+    if parts.get("replica"):
+        labels[parts.get("replica_label") or "replica"] = parts["replica"]
+    if labels:
+        global_section["external_labels"] = labels
+    config = {"global": global_section}
+    agent = bool(parts.get("agent_mode"))
+    alertmanagers = list(parts.get("alertmanagers") or [])
+    if alertmanagers and not agent:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]}
+    if not agent:
+        config["rule_files"] = ["rules/*.yml"]
+    config["scrape_configs"] = _scrape_configs(parts, secrets_dir, file_sd_dir, files)
+    for section in ("remote_write", "remote_read"):
+        if parts.get(section):
+            config[section] = walk(list(parts[section]), [section], secrets_dir, HTTP_FIELDS, files)
+    return {"data": config, "files": files}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"prometheus_config": prometheus_config}

@@ -1,0 +1,114 @@
+"""prometheus_config: the prometheus role's configuration builder, checked by Debian's promtool."""
+import subprocess
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+
+SECRETS = "/etc/prometheus/secrets"
+FILE_SD = "/etc/prometheus/file_sd"
+
+
+def build(**parts):
+    return prometheus_config(parts, SECRETS, FILE_SD)
+
+
+def test_sections_in_the_order_prometheus_documents_them():
+    out = build(**{"global": {"scrape_interval": "15s"}}, alertmanagers=["am1:9093"],
+                scrape_jobs=[{"job_name": "node"}], remote_write=[{"url": "https://store/api/v1/write"}])
+    assert list(out["data"]) == ["global", "alerting", "rule_files", "scrape_configs", "remote_write"]
+    assert out["data"]["alerting"] == {"alertmanagers": [{"static_configs": [{"targets": ["am1:9093"]}]}]}
+    assert out["data"]["rule_files"] == ["rules/*.yml"]
+    assert out["files"] == []
+
+
+def test_external_labels_and_the_replica_of_an_ha_member():
+    out = build(external_labels={"cluster": "tda"}, replica_label="replica", replica="mon-2")
+    assert out["data"]["global"] == {"external_labels": {"cluster": "tda", "replica": "mon-2"}}
+    # outside a pair: no replica label, and no empty external_labels either
+    assert build(replica_label="replica", replica="")["data"]["global"] == {}
+
+
+def test_agent_mode_has_neither_rules_nor_alerting():
+    out = build(agent_mode=True, alertmanagers=["am1:9093"])
+    assert "alerting" not in out["data"] and "rule_files" not in out["data"]
+
+
+def test_raw_jobs_then_file_sd_jobs_then_probe_jobs():
+    out = build(scrape_configs=[{"job_name": "raw", "static_configs": [{"targets": ["x:1"]}]}],
+                scrape_jobs=[{"job_name": "node", "config": {"scrape_interval": "30s"}}],
+                probe_jobs=[{"job_name": "probe", "targets": ["https://tda.example"]}], blackbox_exporter="bb:9115")
+    jobs = out["data"]["scrape_configs"]
+    assert [job["job_name"] for job in jobs] == ["raw", "node", "probe"]
+    assert jobs[1] == {"job_name": "node", "file_sd_configs": [{"files": [FILE_SD + "/node.yml"]}], "scrape_interval": "30s"}
+    assert jobs[2]["relabel_configs"][-1] == {"target_label": "__address__", "replacement": "bb:9115"}
+
+
+def test_every_http_secret_moves_to_a_file_named_after_its_job():
+    out = build(scrape_configs=[{"job_name": "api", "basic_auth": {"username": "u", "password": "scrape-pw"}}],
+                scrape_jobs=[{"job_name": "node", "config": {"authorization": {"credentials": "node-token"}}}],
+                remote_write=[{"url": "u", "basic_auth": {"username": "rw", "password": "rw-pw"}}],
+                remote_read=[{"url": "u", "bearer_token": "rr-token"}])
+    text = repr(out["data"])
+    for secret in ("scrape-pw", "node-token", "rw-pw", "rr-token"):
+        assert secret not in text
+    assert {f["path"]: f["content"] for f in out["files"]} == {
+        SECRETS + "/scrape_api_basic_auth_password": "scrape-pw",
+        SECRETS + "/scrape_node_authorization_credentials": "node-token",
+        SECRETS + "/remote_write_0_basic_auth_password": "rw-pw",
+        SECRETS + "/remote_read_0_bearer_token": "rr-token"}
+    assert out["data"]["scrape_configs"][0]["basic_auth"] == {
+        "username": "u", "password_file": SECRETS + "/scrape_api_basic_auth_password"}
+
+
+def test_a_job_added_in_front_renames_no_secret_file():
+    job = {"job_name": "api", "basic_auth": {"username": "u", "password": "pw"}}
+    before = build(scrape_configs=[job])["files"]
+    after = build(scrape_configs=[{"job_name": "first", "static_configs": []}, job])["files"]
+    assert before == after
+
+
+def test_env_placeholder_is_refused_naming_where():
+    with pytest.raises(AnsibleFilterError, match=r"scrape.api.basic_auth.password holds \$\{API_PW\}"):
+        build(scrape_configs=[{"job_name": "api", "basic_auth": {"password": "${API_PW}"}}])
+
+
+def test_job_name_given_twice_is_refused_naming_both():
+    with pytest.raises(AnsibleFilterError, match=r"scrape jobs 1 and 2 are both named 'node'"):
+        build(scrape_configs=[{"job_name": "node"}], scrape_jobs=[{"job_name": "node"}])
+
+
+def test_job_without_a_name_is_refused():
+    with pytest.raises(AnsibleFilterError, match=r"scrape job 0 has no job_name"):
+        build(scrape_configs=[{"static_configs": []}])
+
+
+def test_input_that_is_not_a_dict_is_refused():
+    with pytest.raises(AnsibleFilterError, match=r"expects a dict"):
+        prometheus_config(["global"], SECRETS, FILE_SD)
+
+
+def test_promtool_accepts_what_it_builds(tmp_path, promtool):
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    out = prometheus_config(
+        {"global": {"scrape_interval": "15s", "evaluation_interval": "15s"}, "external_labels": {"cluster": "tda"},
+         "replica_label": "replica", "replica": "mon-1", "alertmanagers": ["am1:9093", "am2:9093"],
+         "scrape_configs": [{"job_name": "api", "static_configs": [{"targets": ["api:8000"]}],
+                             "basic_auth": {"username": "u", "password": "pw"}}],
+         "scrape_jobs": [{"job_name": "node"}],
+         "probe_jobs": [{"job_name": "probe", "targets": ["https://tda.example"]}], "blackbox_exporter": "bb:9115",
+         "remote_write": [{"url": "https://store/api/v1/write", "basic_auth": {"username": "rw", "password": "p"}}]},
+        str(secrets), str(tmp_path / "file_sd"))
+    for item in out["files"]:
+        with open(item["path"], "w") as handle:
+            handle.write(item["content"])
+    (tmp_path / "file_sd").mkdir()
+    (tmp_path / "file_sd" / "node.yml").write_text("[]\n")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(out["data"], sort_keys=False))
+    proc = subprocess.run([promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
