@@ -107,22 +107,36 @@ run_scenario() {  # scenario platform
   local name="molecule:$1" log="$logs/molecule-$1-$2.log" start rc took
   stamp "== $name on $2 (log: $log)"
   start=$(date +%s)
+  # every line of the log carries its time, so the steps' times can be read from it
   if [ "$1" = lab_e2e ]; then
     # the lab's containers are shared by name: one end-to-end run at a time on the machine
-    flock "$queue.$1.lock" env LAB_PLATFORM="$2" bash tools/e2e.sh >"$log" 2>&1
+    flock "$queue.$1.lock" env LAB_PLATFORM="$2" PYTHONUNBUFFERED=1 bash tools/e2e.sh 2>&1 | timestamped >"$log"
   else
-    flock "$queue.$1.lock" env TDA_PLATFORM="$2" molecule test -s "$1" >"$log" 2>&1
+    flock "$queue.$1.lock" env TDA_PLATFORM="$2" PYTHONUNBUFFERED=1 molecule test -s "$1" 2>&1 | timestamped >"$log"
   fi
-  rc=$?
+  rc=${PIPESTATUS[0]}
+  echo "$1 $2 $(step_times "$log")" >>"$steps"
   took=$(( $(date +%s) - start ))
   if [ $rc -eq 0 ]; then
     echo "$1 $2 passed $took" >>"$results"
   else
     echo "$1 $2 failed $took" >>"$results"
     echo "   FAILED ($name on $2); last lines of $log:"
-    tail -n 40 "$log" | sed 's/^/   | /'
+    tail -n 40 "$log" | cut -d" " -f2- | sed 's/^/   | /'
   fi
 }
+
+timestamped() { awk '{ print strftime("%s"), $0; fflush() }'; }
+# "create 8s converge 40s ...": each Molecule step (or e2e step) from its first line to the next's
+step_times() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+    / ➜ [a-z_]+: Executing$/ { name = $0; sub(/.* ➜ /, "", name); sub(/:.*/, "", name) }
+    / == e2e: / { name = $0; sub(/.* == e2e: /, "", name); name = substr(name, 1, 24); gsub(/ /, "_", name) }
+    name != "" && name != current { if (current != "") out = out sprintf("%s %ds ", current, $1 - since); current = name; since = $1 }
+    { last = $1 }
+    END { if (current != "") out = out sprintf("%s %ds", current, last - since); print out }'
+}
+steps=$work/steps
 
 worker() { local run; while run=$(next_run) && [ -n "$run" ]; do run_scenario "${run% *}" "${run#* }"; done; }
 
@@ -179,6 +193,10 @@ if [ -z "$only" ]; then
     s=$(basename "$(dirname "$dir")")
     grep -qx "$s" <<<"$enabled" || printf '%-34s %-10s %-8s %7s\n' "molecule:$s" - "not enabled yet" -
   done
+fi
+if [ -s "$steps" ]; then
+  echo; echo "== where each run's time went (Molecule steps; e2e steps)"
+  sort "$steps" | while read -r scenario platform rest; do printf '%-24s %-9s %s\n' "$scenario" "$platform" "$rest"; done
 fi
 # tests a scenario skipped (what cannot run on these machines), with pytest's reasons
 [ -s "$skip_notes" ] && { echo; echo "== skipped inside scenarios"; cat "$skip_notes"; }

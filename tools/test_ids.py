@@ -67,6 +67,12 @@ def main():
             raise SystemExit("%s: %r must read 'OLD ID -> where its assertion lives now'" % (MOVED, line))
         moved[old.strip()] = where.strip()
     present = set(ids)
+    # a mapping to another id (rather than to a prose place) must name one that is collected
+    for old, where in moved.items():
+        target = where.split(" (")[0].strip()
+        if ("::" in target or target.startswith("run: ")) and target not in present:
+            print("MOVED TO NOTHING: %s -> %s (not collected)" % (old, target))
+            return 1
     # a recorded id that is gone must say where its assertion went, also when the list is rewritten
     lost = [i for i in recorded if i not in present and i not in moved]
     for i in lost:

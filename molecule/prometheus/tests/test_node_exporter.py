@@ -1,4 +1,5 @@
-"""node_exporter from Debian's package: running under our hardened unit, serving node_* series."""
+"""node_exporter from Debian's package (the one Prometheus scrapes in this scenario): running under
+our hardened unit, serving node_* series; removed with state absent, then put back."""
 import os
 import re
 import subprocess
@@ -75,17 +76,28 @@ def test_debian_unit_exposure_for_comparison(host):
     print("systemd-analyze security, Debian's prometheus-node-exporter.service: %s" % match.group(1))
 
 
-def test_state_absent_removes_service_and_keeps_data(host):
-    """Last in this file: converge with node_exporter_state=absent, then check what stayed."""
+def converge(*extra):
     env = dict(os.environ)
-    host.run("echo 'tda_kept 1' > /var/lib/node_exporter/textfile/kept.prom")
-    proc = subprocess.run(
+    return subprocess.run(
         ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), "-e", "node_exporter_state=absent"],
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
         capture_output=True, text=True, env=env, check=False)
+
+
+def test_state_absent_removes_service_and_keeps_data(host):
+    """Last in this file: converge with node_exporter_state=absent, check what stayed, then converge
+    again so the Prometheus tests that follow find node_exporter as the scenario deployed it."""
+    host.run("echo 'tda_kept 1' > /var/lib/node_exporter/textfile/kept.prom")
+    try:
+        proc = converge("-e", "node_exporter_state=absent")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert not host.service("node_exporter").is_running
+        assert not host.file("/etc/systemd/system/node_exporter.service").exists
+        assert not host.package("prometheus-node-exporter").is_installed
+        assert host.file("/var/lib/node_exporter/textfile/kept.prom").exists
+        assert host.run("curl -s -o /dev/null http://127.0.0.1:9100/metrics").rc != 0
+    finally:
+        host.run("rm -f /var/lib/node_exporter/textfile/kept.prom")
+        proc = converge()
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert not host.service("node_exporter").is_running
-    assert not host.file("/etc/systemd/system/node_exporter.service").exists
-    assert not host.package("prometheus-node-exporter").is_installed
-    assert host.file("/var/lib/node_exporter/textfile/kept.prom").exists
-    assert host.run("curl -s -o /dev/null http://127.0.0.1:9100/metrics").rc != 0
+    assert host.service("node_exporter").is_running
