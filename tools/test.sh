@@ -117,7 +117,7 @@ run_scenario() {  # scenario platform
   rc=${PIPESTATUS[0]}
   echo "$1 $2 $(step_times "$log")" >>"$steps"
   took=$(( $(date +%s) - start ))
-  if [ $rc -eq 0 ]; then
+  if [ "$rc" -eq 0 ]; then
     echo "$1 $2 passed $took" >>"$results"
   else
     echo "$1 $2 failed $took" >>"$results"

@@ -25,6 +25,12 @@ def converge(*extra, verbose=False):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def changed_tasks(output):
+    """The sum of changed= over a play recap: what a run reported as changed."""
+    recap = output[output.rfind("PLAY RECAP"):]
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", recap))
+
+
 def get_json(host, url):
     """GET a JSON API from inside the host (curl there), so no port needs publishing."""
     result = host.run("curl -fsS -g '%s'" % url)

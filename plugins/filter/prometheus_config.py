@@ -11,7 +11,7 @@ short_description: Build prometheus.yml from the prometheus role's structured va
 version_added: 0.2.0
 description:
   - Takes the parts of a Prometheus configuration as the C(tda.monitoring.prometheus) role holds
-    them and returns C({data, files}): C(data) the configuration, C(files) the secrets to write.
+    them and returns C(data), the configuration, and C(files), the secrets to write.
   - C(global) gets the external labels, and the replica label when O(_input.replica) is set (a
     member of an HA pair).
   - C(alerting) lists the Alertmanagers, and C(rule_files) reads C(rules/*.yml); neither in agent mode.

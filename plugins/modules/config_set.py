@@ -19,6 +19,9 @@ description:
   - Only the paths present in O(staging) and the files under O(managed_dirs) are touched;
     anything else in O(live) (secrets, file_sd targets, the web config) is left alone.
   - O(state=compared) only reports whether a swap would change anything.
+  - O(state=reset) makes O(staging) a copy of O(live) again, after a set that was refused (by the
+    validator before the swap, or by the daemon after it), so that the next run with the
+    configuration that is live finds its staged files in place and reports no change.
 options:
   staging:
     description: Directory holding the new, validated set.
@@ -40,9 +43,11 @@ options:
     elements: str
     default: []
   state:
-    description: C(swapped) installs the staging set; C(restored) puts the backup back; C(compared) changes nothing.
+    description:
+      - C(swapped) installs the staging set; C(restored) puts the backup back; C(compared) changes
+        nothing; C(reset) puts the live set back into O(staging).
     type: str
-    choices: [swapped, restored, compared]
+    choices: [swapped, restored, compared, reset]
     default: swapped
 attributes:
   check_mode:
@@ -70,6 +75,14 @@ EXAMPLES = r'''
     live: /etc/prometheus
     backup: /etc/prometheus/.previous
     state: restored
+
+- name: And stage what is live again, so the next run with it changes nothing
+  tda.monitoring.config_set:
+    staging: /etc/prometheus/.staging
+    live: /etc/prometheus
+    backup: /etc/prometheus/.previous
+    managed_dirs: [rules]
+    state: reset
 '''
 
 RETURN = r'''
@@ -148,6 +161,16 @@ def restore(module, live, backup):
     return manifest["restore"], manifest["delete"]
 
 
+def reset(staging, live, updated, removed):
+    """Staging back to what live holds: its differing files from live, those live lacks removed."""
+    for rel in updated + removed:
+        source = os.path.join(live, rel)
+        if os.path.isfile(source):
+            atomic_copy(source, os.path.join(staging, rel))
+        else:
+            os.unlink(os.path.join(staging, rel))
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -155,7 +178,7 @@ def main():
             live=dict(type="path", required=True),
             backup=dict(type="path", required=True),
             managed_dirs=dict(type="list", elements="str", default=[]),
-            state=dict(type="str", choices=["swapped", "restored", "compared"], default="swapped"),
+            state=dict(type="str", choices=["swapped", "restored", "compared", "reset"], default="swapped"),
         ),
         supports_check_mode=True,
     )
@@ -175,8 +198,11 @@ def main():
     if changed:
         result["diff"] = dict(before="".join("%s\n" % r for r in sorted(updated + removed) if os.path.exists(
             os.path.join(p["live"], r))), after="".join("%s\n" % r for r in updated))
-    if changed and p["state"] == "swapped" and not module.check_mode:
-        swap(module, p["staging"], p["live"], p["backup"], updated, removed)
+    if changed and not module.check_mode:
+        if p["state"] == "swapped":
+            swap(module, p["staging"], p["live"], p["backup"], updated, removed)
+        elif p["state"] == "reset":
+            reset(p["staging"], p["live"], updated, removed)
     module.exit_json(**result)
 
 

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 
 API = "http://127.0.0.1:9090"
@@ -91,9 +91,11 @@ def test_broken_rule_is_stopped_before_the_swap(host, tmp_path):
     assert not host.file("/etc/prometheus/rules/broken.yml").exists
     assert metric(host, "process_start_time_seconds") == started
     assert metric(host, "prometheus_config_last_reload_successful") == 1
-    # the next run, with the broken file gone, converges again
+    # the next run, with the broken file gone, converges again and, nothing live having changed,
+    # reports no change (the refused set did not stay staged)
     rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"))
     assert rc == 0, out[-3000:]
+    assert changed_tasks(out) == 0, out[-3000:]
 
 
 def test_reload_that_fails_after_the_swap_is_rolled_back(host):
@@ -115,6 +117,7 @@ def test_reload_that_fails_after_the_swap_is_rolled_back(host):
     assert metric(host, "process_start_time_seconds") == started
     rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"))
     assert rc == 0, out[-3000:]
+    assert changed_tasks(out) == 0, out[-3000:]
 
 
 def test_lint_stops_a_seed_defect_before_any_host_changes(host, tmp_path):

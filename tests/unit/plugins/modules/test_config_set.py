@@ -65,3 +65,26 @@ def test_mode_change_alone_is_a_change(tmp_path, module):
     os.chmod(os.path.join(args["staging"], "prometheus.yml"), 0o600)
     rc, result = module("config_set", state="compared", **args)
     assert result["updated"] == ["prometheus.yml"]
+
+
+def test_reset_stages_the_live_set_again_and_leaves_live_alone(tmp_path, module):
+    args = make(tmp_path)
+    live_before = listing(args["live"])
+    rc, result = module("config_set", state="reset", **args)
+    assert rc == 0 and result["changed"]
+    staged = listing(args["staging"])
+    # the staged set is the live one again: what live lacks is gone, what differs is live's
+    assert staged == {"prometheus.yml": "old config\n", "rules/kept.yml": "same\n", "rules/old.yml": "old rules\n"}
+    assert listing(args["live"]) == live_before
+    rc, result = module("config_set", state="compared", **args)
+    assert rc == 0 and not result["changed"]
+    rc, result = module("config_set", state="reset", **args)
+    assert rc == 0 and not result["changed"]
+
+
+def test_reset_in_check_mode_changes_nothing(tmp_path, module):
+    args = make(tmp_path)
+    before = listing(args["staging"])
+    rc, result = module("config_set", state="reset", _ansible_check_mode=True, **args)
+    assert rc == 0 and result["changed"]
+    assert listing(args["staging"]) == before
