@@ -126,7 +126,8 @@ run_scenario() {  # scenario platform
   fi
 }
 
-timestamped() { awk '{ print strftime("%s"), $0; fflush() }'; }
+# (a shell loop: awk would read its input in blocks and stamp a block with one time)
+timestamped() { local line; while IFS= read -r line || [ -n "$line" ]; do printf '%(%s)T %s\n' -1 "$line"; done; }
 # "create 3s converge 40s ...": Molecule prints a step's output when the step ends, so each step's
 # time is what its playbook's timer says (pytest's own total for verify); e2e steps by timestamp
 step_times() {
