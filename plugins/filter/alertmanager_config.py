@@ -18,7 +18,8 @@ description:
     C(url) from Alertmanager 0.26, and others) and every C(http_config) secret.
   - A C(*_file) field, given or generated, that O(version) cannot read is an error naming the
     receiver, the field, the version and the fix. On versions without C(url_file) a webhook URL
-    stays in the configuration file (0640, readable by the daemon's group only).
+    stays in the configuration file (0640, readable by the daemon's group only), and is listed in
+    C(inline_secrets) so that a diff of the file can mask it.
   - The deprecated C(match) and C(match_re) of routes and C(source_match)/C(target_match)(C(_re))
     of inhibit rules are converted to C(matchers), C(source_matchers) and C(target_matchers),
     with a warning in C(warnings).
@@ -52,7 +53,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: C(data), the configuration; C(files), the secrets to write; C(warnings), what was converted.
+  description:
+    - C(data), the configuration; C(files), the secrets to write; C(warnings), what was converted;
+      C(inline_secrets), the secret values that had to stay in the configuration file.
   type: dict
 '''
 
@@ -126,7 +129,7 @@ def _convert_route(route, where, warnings):
     return out
 
 
-def _receiver(receiver, index, directory, version, files):
+def _receiver(receiver, index, directory, version, files, inline):
     name = receiver.get("name")
     if not name:
         raise AnsibleFilterError("receivers[%d] has no name; every receiver needs one" % index)
@@ -153,6 +156,7 @@ def _receiver(receiver, index, directory, version, files):
                         config = move_secret(config, field, file_field, path, directory, files)
                     elif (kind, field) in INLINE_WHEN_UNSUPPORTED:
                         refuse_env_reference(where + "." + field, config[field])
+                        inline.append(config[field])
                     else:
                         raise AnsibleFilterError(
                             "%s: Alertmanager %s cannot read %s from a file (%s needs %s), and secrets "
@@ -168,6 +172,7 @@ def alertmanager_config(sections, directory, version):
     wanted = _version_tuple(version)
     files = []
     warnings = []
+    inline = []
     data = {}
     global_section = dict(sections.get("global") or {})
     for field, file_field in GLOBAL_SECRETS.items():
@@ -182,14 +187,14 @@ def alertmanager_config(sections, directory, version):
     if sections.get("inhibit_rules"):
         data["inhibit_rules"] = [_convert_matchers(rule, "inhibit_rules.%d" % index, warnings)
                                  for index, rule in enumerate(sections["inhibit_rules"])]
-    data["receivers"] = [_receiver(receiver, index, directory, wanted, files)
+    data["receivers"] = [_receiver(receiver, index, directory, wanted, files, inline)
                          for index, receiver in enumerate(sections.get("receivers") or [])]
     if sections.get("time_intervals"):
         data["time_intervals"] = list(sections["time_intervals"])
     for warning in warnings:
         # Display keeps one copy of each message, however often the variable is templated
         Display().warning("alertmanager configuration: " + warning)
-    return {"data": data, "files": files, "warnings": warnings}
+    return {"data": data, "files": files, "warnings": warnings, "inline_secrets": sorted(set(inline))}
 
 
 class FilterModule(object):

@@ -110,6 +110,14 @@ options:
         description: Whether the content may appear in the diff.
         type: bool
         default: true
+      mask:
+        description:
+          - Secret strings this file must hold inline (a webhook URL where the daemon's version reads
+            no C(*_file) field); each is shown as C(********) in the diff, before and after, and
+            never appears in the output.
+        type: list
+        elements: str
+        default: []
   secret_files:
     description: Files like O(files) whose content is a secret; their content never appears in the output, the log or a diff.
     type: list
@@ -345,6 +353,8 @@ from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha25
 from ansible_collections.tda.monitoring.plugins.module_utils.service_state import answers, is_active, is_enabled
 
 DIFF_LIMIT = 256 * 1024
+# what a secret held inline in a file shows as in a diff
+MASK = "********"
 
 
 def uid_of(module, name):
@@ -494,6 +504,9 @@ class FileSet(object):
                 with open(dest, "rb") as handle:
                     before = handle.read().decode("utf-8", "replace")
             after = content if len(data) <= DIFF_LIMIT else "(%d bytes)\n" % len(data)
+            for value in spec.get("mask") or []:
+                if value:
+                    before, after = before.replace(value, MASK), after.replace(value, MASK)
             self.diffs.append({"before_header": dest, "after_header": dest, "before": before, "after": after})
         if self.check:
             return
@@ -567,6 +580,7 @@ def main():
         mode=dict(type="str", default="0644"),
         tag=dict(type="str"),
         diff=dict(type="bool", default=True),
+        mask=dict(type="list", elements="str", default=[], no_log=True),
     )
     module = AnsibleModule(
         argument_spec=dict(

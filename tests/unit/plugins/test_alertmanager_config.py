@@ -34,6 +34,8 @@ def test_every_secret_goes_to_a_file_and_amtool_accepts_the_result(tmp_path, amt
     assert {f["content"] for f in out["files"]} == set(SECRETS)
     # 0.25 has no webhook url_file: the URL stays inline, it is not reported as a file
     assert out["data"]["receivers"][2]["webhook_configs"][0]["url"] == "http://127.0.0.1:9/hook"
+    # ...and is named for masking in a diff of the file
+    assert out["inline_secrets"] == ["http://127.0.0.1:9/hook"]
     (tmp_path / "secrets").mkdir()
     for item in out["files"]:
         with open(item["path"], "w") as handle:
@@ -58,6 +60,7 @@ def test_webhook_url_moves_to_a_file_from_0_26():
     out = alertmanager_config(SECTIONS, "/s", "0.28.1")
     hook = out["data"]["receivers"][2]["webhook_configs"][0]
     assert hook["url_file"] == "/s/receivers_hook_webhook_0_url" and "url" not in hook
+    assert out["inline_secrets"] == []
 
 
 def test_a_file_field_the_version_cannot_read_is_a_clear_error():

@@ -156,3 +156,21 @@ def test_service_state_is_reported_never_changed(tmp_path, module, systemd, heal
         set_state("static", "active")
         rc, result = module("file_set", path_prefix=path, service={"name": "node_exporter", "port": listener.getsockname()[1]})
     assert result["service"]["ready"] is True
+
+
+def test_a_secret_held_inline_is_masked_in_the_diff_before_and_after(tmp_path, module):
+    root = tmp_path / "etc"
+    url = "https://hooks.example/T0K3N-old"
+    (root).mkdir()
+    (root / "alertmanager.yml").write_text("receivers:\n- url: %s\n  x: 1\n" % url)
+    new_url = "https://hooks.example/T0K3N-new"
+    args = dict(root=str(root), files=[{"dest": "alertmanager.yml", "mask": [url, new_url],
+                                        "content": "receivers:\n- url: %s\n  x: 2\n" % new_url}])
+    rc, result = module("file_set", _ansible_diff=True, **args)
+    assert rc == 0 and result["changed"], result
+    diff = result["diff"][0]
+    assert "url: ********" in diff["before"] and "url: ********" in diff["after"]
+    assert "x: 1" in diff["before"] and "x: 2" in diff["after"]
+    text = json.dumps(result)
+    assert "T0K3N" not in text
+    assert (root / "alertmanager.yml").read_text().count(new_url) == 1
