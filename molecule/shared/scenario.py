@@ -14,11 +14,12 @@ from urllib.parse import quote
 import yaml
 
 
-def converge(*extra, verbose=False):
-    """ansible-playbook on the scenario's converge.yml and inventory; returns (rc, output)."""
+def converge(*extra, verbose=False, playbook="converge.yml"):
+    """ansible-playbook on the scenario's converge.yml (or another of its playbooks) and inventory;
+    returns (rc, output)."""
     env = dict(os.environ)
     argv = ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-            os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra)
+            os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], playbook)] + list(extra)
     if verbose:
         argv[1:1] = ["-vvv", "--diff"]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)

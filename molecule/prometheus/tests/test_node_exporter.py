@@ -2,9 +2,12 @@
 our hardened unit, serving node_* series; removed with state absent, then put back."""
 import os
 import re
-import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import converge  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def scrape(host, url="http://127.0.0.1:9100/metrics"):
@@ -76,21 +79,13 @@ def test_debian_unit_exposure_for_comparison(host):
     print("systemd-analyze security, Debian's prometheus-node-exporter.service: %s" % match.group(1))
 
 
-def converge(*extra):
-    env = dict(os.environ)
-    return subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"],
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(extra),
-        capture_output=True, text=True, env=env, check=False)
-
-
 def test_state_absent_removes_service_and_keeps_data(host):
     """Last in this file: converge with node_exporter_state=absent, check what stayed, then converge
     again so the Prometheus tests that follow find node_exporter as the scenario deployed it."""
     host.run("echo 'tda_kept 1' > /var/lib/node_exporter/textfile/kept.prom")
     try:
-        proc = converge("-e", "node_exporter_state=absent")
-        assert proc.returncode == 0, proc.stdout[-3000:]
+        rc, out = converge("-e", "node_exporter_state=absent")
+        assert rc == 0, out[-3000:]
         assert not host.service("node_exporter").is_running
         assert not host.file("/etc/systemd/system/node_exporter.service").exists
         assert not host.package("prometheus-node-exporter").is_installed
@@ -98,6 +93,6 @@ def test_state_absent_removes_service_and_keeps_data(host):
         assert host.run("curl -s -o /dev/null http://127.0.0.1:9100/metrics").rc != 0
     finally:
         host.run("rm -f /var/lib/node_exporter/textfile/kept.prom")
-        proc = converge()
-    assert proc.returncode == 0, proc.stdout[-3000:]
+        rc, out = converge()
+    assert rc == 0, out[-3000:]
     assert host.service("node_exporter").is_running
