@@ -86,45 +86,6 @@ def test_alert_posted_to_every_node_is_notified_once_also_with_a_node_down(host)
     assert wait_for(lambda: all(len(status(n)["cluster"]["peers"]) == 3 for n in NODES), timeout=60)
 
 
-def metric(name, metric_name):
-    for line in node(name).run("curl -fsS http://127.0.0.1:9093/metrics").stdout.splitlines():
-        if line.startswith(metric_name + " "):
-            return float(line.split()[1])
-    raise AssertionError("%s: no %s" % (name, metric_name))
-
-
-def users_play(notify, hosts):
-    return converge("-e", json.dumps({"scenario_notify": notify, "scenario_notify_hosts": hosts}),
-                    playbook="users-play.yml")
-
-
-def test_restart_handler_from_a_users_play_restarts_the_notified_nodes_one_at_a_time(host):
-    started = {name: metric(name, "process_start_time_seconds") for name in NODES}
-    notified = [NODES[0], NODES[2]]
-    rc, out = users_play("restart", notified)
-    assert rc == 0, out[-3000:]
-    steps = re.findall(r"(?:TASK|RUNNING HANDLER) \[tda\.monitoring\.daemon : Restart \| ([a-z ]+?): alertmanager on "
-                       r"(tda-mol-alertmanager_ha-am\d)", out)
-    order = [(step, member) for step, member in steps if step in ("restart", "has rejoined its cluster")]
-    assert order == [(s, m) for m in notified for s in ("restart", "has rejoined its cluster")], steps
-    after = {name: metric(name, "process_start_time_seconds") for name in NODES}
-    assert after[NODES[0]] > started[NODES[0]] and after[NODES[2]] > started[NODES[2]]
-    assert after[NODES[1]] == started[NODES[1]], "a node that was not notified was restarted"
-    assert wait_for(lambda: all(len(status(n)["cluster"]["peers"]) == 3 for n in NODES), timeout=60)
-
-
-def test_reload_handler_from_a_users_play_reloads_without_restart(host):
-    started = {name: metric(name, "process_start_time_seconds") for name in NODES}
-    reloaded = {name: metric(name, "alertmanager_config_last_reload_success_timestamp_seconds") for name in NODES}
-    time.sleep(1.1)  # the reload timestamp has a resolution of one second
-    rc, out = users_play("reload", NODES)
-    assert rc == 0, out[-3000:]
-    assert "Handler | reload and verify: alertmanager" in out
-    for name in NODES:
-        assert metric(name, "process_start_time_seconds") == started[name], "%s was restarted" % name
-        assert metric(name, "alertmanager_config_last_reload_success_timestamp_seconds") > reloaded[name]
-
-
 def test_upgrade_restarts_one_node_at_a_time_and_a_firing_alert_is_notified_once(host):
     # what Prometheus does: re-send the firing alert to every node, every 2 seconds
     body = json.dumps([{"labels": {"alertname": "FiringThroughout", "severity": "critical"}}])
