@@ -8,9 +8,15 @@ config-only change (one scrape interval) and the floor (gather_facts + ping): wa
 controller CPU time, tasks, tasks changed, daemon restarts, time until the new configuration is
 active, and failed scrapes during the config-only change. The floor and the no-change re-run run
 three times each; the table shows the median run.
+
+What check mode costs on the same workload: `--check` on the converged hosts (median of three)
+and `--check --diff` of the config-only change before it runs (check mode validates the
+candidate on the host with the real tools). TDA_BENCH_BASELINE=<git revision> also measures that
+revision's no-change re-run on the same hosts in the same run (median of three), to compare with.
 """
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -87,11 +93,28 @@ def active(interval):
     return check
 
 
-def play(inv, playbook, *extra, **kwargs):
+def play(inv, playbook, *extra, tree=ROOT, **kwargs):
+    """ansible-playbook with the collection of tree (this checkout, or a baseline's worktree)."""
+    collections = os.path.join(tree, "collections")
+    if tree != ROOT:
+        collections += os.pathsep + os.path.join(ROOT, "collections")  # the dependencies
     env = dict(ANSIBLE_PIPELINING="True", ANSIBLE_FORKS="5", ANSIBLE_STRATEGY="linear",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"))
-    return run(["ansible-playbook", "-i", inv, os.path.join(ROOT, "bench", playbook)] + list(extra), env=env,
+               ANSIBLE_COLLECTIONS_PATH=collections)
+    return run(["ansible-playbook", "-i", inv, os.path.join(tree, "bench", playbook)] + list(extra), env=env,
                log_name="bench-deploy", **kwargs)
+
+
+def baseline_tree(revision, work):
+    """A worktree of revision with its collection link, or None without TDA_BENCH_BASELINE."""
+    if not revision:
+        return None
+    tree = os.path.join(work, "baseline")
+    subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], capture_output=True, check=False)
+    sh("git", "-C", ROOT, "worktree", "add", "--detach", tree, revision)
+    link = os.path.join(tree, "collections", "ansible_collections", "tda")
+    os.makedirs(link, exist_ok=True)
+    os.symlink("../../..", os.path.join(link, "monitoring"))
+    return tree
 
 
 def main():
@@ -113,6 +136,15 @@ def main():
         starts = start_times(UNITS)
         results["no_change"] = median_run(lambda: play(inv, "deploy.yml", "-e", "bench_scrape_interval=5s"))
         results["no_change"]["restarts"] = restarts(starts, start_times(UNITS))
+        results["check_no_change"] = median_run(lambda: play(inv, "deploy.yml", "--check", "-e", "bench_scrape_interval=5s"))
+        baseline = baseline_tree(os.environ.get("TDA_BENCH_BASELINE", ""), work)
+        if baseline:
+            play(inv, "deploy.yml", "-e", "bench_scrape_interval=5s", tree=baseline)  # its own converged state first
+            results["baseline_no_change"] = median_run(
+                lambda: play(inv, "deploy.yml", "-e", "bench_scrape_interval=5s", tree=baseline))
+            results["baseline_no_change"]["revision"] = os.environ["TDA_BENCH_BASELINE"]
+            play(inv, "deploy.yml", "-e", "bench_scrape_interval=5s")  # back to this checkout's state
+        results["check_config_change"] = play(inv, "deploy.yml", "--check", "--diff", "-e", "bench_scrape_interval=6s")
         time.sleep(20)  # some scrapes before the change, to compare with
         starts = start_times(UNITS)
         change_started = time.time()
@@ -121,10 +153,23 @@ def main():
         time.sleep(15)  # scrapes after the change
         results["config_change"]["failed_scrapes"] = failed_scrapes(query, int(time.time() - change_started) + 5)
         results["no_change"]["ratio_to_floor"] = round(results["no_change"]["wall_s"] / results["floor"]["wall_s"], 1)
+        if "baseline_no_change" in results:
+            results["no_change"]["ratio_to_baseline"] = round(
+                results["no_change"]["wall_s"] / results["baseline_no_change"]["wall_s"], 2)
     finally:
         containers_down()
         sh(sys.executable, os.path.join(ROOT, "molecule", "shared", "mirror", "serve.py"), "stop", state, check=False)
     table("The workload: Prometheus + Alertmanager on one host, node_exporter on four (archive installs)", results)
+    print("check mode: --check on the converged hosts %.2f s (%.1fx the no-change re-run); --check --diff of the "
+          "config change %.2f s" % (results["check_no_change"]["wall_s"],
+                                    results["check_no_change"]["wall_s"] / results["no_change"]["wall_s"],
+                                    results["check_config_change"]["wall_s"]))
+    if "baseline_no_change" in results:
+        print("no-change re-run against %s's on the same hosts: %.2fx (within 10%%: %s)"
+              % (results["baseline_no_change"]["revision"], results["no_change"]["ratio_to_baseline"],
+                 "yes" if results["no_change"]["ratio_to_baseline"] <= 1.10 else "NO"))
+    else:
+        print("no baseline measured (TDA_BENCH_BASELINE=<git revision> compares the no-change re-run with it)")
     write("bench-deploy.json", results)
 
 

@@ -99,12 +99,14 @@ def failed_scrapes(query, window):
 
 def table(title, results):
     print("\n%s" % title)
-    print("%-16s %8s %8s %6s %8s %9s %10s" % ("run", "wall s", "cpu s", "tasks", "changed", "restarts", "active s"))
-    for name in ("floor", "first_converge", "no_change", "config_change"):
+    print("%-20s %8s %8s %6s %8s %9s %10s" % ("run", "wall s", "cpu s", "tasks", "changed", "restarts", "active s"))
+    rows = ("floor", "first_converge", "no_change", "baseline_no_change", "check_no_change", "check_config_change",
+            "config_change")
+    for name in [row for row in rows if row in results]:
         row = results[name]
         fields = (name, row["wall_s"], row["controller_cpu_s"], row["tasks_ok"] + row["tasks_skipped"],
                   row["tasks_changed"], row.get("restarts", "-"), row.get("active_after_s") or "-")
-        print("%-16s %8.2f %8.2f %6d %8d %9s %10s" % fields)
+        print("%-20s %8.2f %8.2f %6d %8d %9s %10s" % fields)
     print("machine: a pure-Python loop of 10^7 additions took %.2f s" % results["machine_loop_s"])
     print("floor and no-change: the median of %d runs each (wall s: %s; %s)"
           % (len(results["no_change"]["wall_s_runs"]), " ".join("%.2f" % w for w in results["floor"]["wall_s_runs"]),

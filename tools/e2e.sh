@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end scenario: create the lab and deploy the profile to it (tools/lab.sh up), deploy
 # again with -vvv --diff (nothing changes, and no secret of the lab's vault is in the output),
-# a check-mode --diff run (changed=0), the alert journeys of tests/e2e/test_lab.py, a
+# a check-mode --diff run (changed=0), a check run of a pending change (-vvv --diff, no secret),
+# a check run promtool refuses (it fails, as the real run would), the alert journeys of tests/e2e/test_lab.py, a
 # screenshot of Prometheus's classic targets page with Debian's headless Chromium; then the
 # lab is removed. Artefacts go to artifacts/e2e/.
 set -uo pipefail
@@ -45,6 +46,32 @@ PY
   changed=$(recap_changed "$out/site-check.log")
   echo "   changed tasks in check mode: $changed"
   [ "$changed" = 0 ] || fail "check mode reports $changed changes"
+
+  step "check mode of a pending change to prometheus.yml and alertmanager.yml, -vvv --diff: both diffs shown, no secret of the lab's vault in the output"
+  ansible-playbook -i inventories/lab site.yml --check --diff -vvv -e tda_alert_group_wait=11s \
+    -e tda_slow_scrape_interval=31s >"$out/site-check-pending.log" 2>&1 || fail "check mode of a pending change (see $out/site-check-pending.log)"
+  for shown in "group_wait: 11s" "scrape_interval: 31s"; do
+    grep -qE -- "^\+\s+$shown\$" "$out/site-check-pending.log" || fail "the check run's diff does not show '$shown'"
+  done
+  leaked=$(python3 - "$out/site-check-pending.log" <<'PY'
+import sys, yaml
+secrets = yaml.safe_load(open("inventories/lab/group_vars/all/vault.yml"))
+text = open(sys.argv[1], errors="replace").read()
+print(" ".join(name for name, value in secrets.items() if str(value) in text))
+PY
+)
+  echo "   changed tasks predicted: $(recap_changed "$out/site-check-pending.log"); secrets found: ${leaked:-none}"
+  [ -z "$leaked" ] || fail "secrets in the -vvv --diff output of a pending change: $leaked"
+
+  step "check mode refuses what only promtool refuses (-e tda_api_scrape_timeout=9s, above the lab's interval)"
+  if ansible-playbook -i inventories/lab site.yml --tags prometheus --check --diff -e tda_api_scrape_timeout=9s \
+    >"$out/site-check-refused.log" 2>&1; then
+    fail "check mode passed a configuration promtool refuses (see $out/site-check-refused.log)"
+  elif grep -q "scrape timeout greater than scrape interval" "$out/site-check-refused.log"; then
+    echo "   refused in check mode: $(grep -o 'scrape timeout greater than scrape interval[^"]*' "$out/site-check-refused.log" | head -n 1)"
+  else
+    fail "check mode failed for another reason (see $out/site-check-refused.log)"
+  fi
 
   step "screenshot of Prometheus's classic targets page (Debian's headless Chromium)"
   if ! command -v chromium >/dev/null; then

@@ -32,6 +32,78 @@ def changed_tasks(output):
     return sum(int(n) for n in re.findall(r"changed=(\d+)", recap))
 
 
+_TASK_HEADER = re.compile(r"^TASK \[(?P<name>.*)\] \**$")
+_LOG_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.]\d+)?(?:Z|[+-]\d\d:?\d\d)")
+_REFUSED = "the new configuration was not activated and nothing broken was left in place."
+
+
+def changed_task_names(output):
+    """The tasks a run reported as changed, in order, each as 'task name: host'."""
+    names, task = [], None
+    for line in output.splitlines():
+        header = _TASK_HEADER.match(line)
+        if header:
+            task = header.group("name")
+        elif line.startswith("changed: [") and task:
+            names.append("%s: %s" % (task, line[len("changed: ["):].split("]")[0]))
+    return names
+
+
+def refusal(output):
+    """What the role's final refusal said after its fixed opening (the task, the tool's message),
+    with whitespace joined (the YAML callback folds long lines), or None."""
+    start = output.rfind(_REFUSED)
+    if start < 0:
+        return None
+    rest = output[start + len(_REFUSED):]
+    ends = [i for i in (rest.find("\n\n"), rest.find("\nPLAY RECAP"), rest.find("\nNO MORE HOSTS")) if i >= 0]
+    said = " ".join(rest[:min(ends) if ends else len(rest)].split()).strip("'\"} ")
+    # a tool that logs stamps each line with the time: the same message an instant later
+    return _LOG_TIME.sub("<time>", said)
+
+
+def host_state(host, paths, units):
+    """What a check run must leave alone: every file and directory under paths (sha256, owner,
+    group, mode), each unit's MainPID, and candidates left in the temporary directory."""
+    listing = host.run("find %s -printf '%%p %%u:%%g %%m\\n' 2>/dev/null | sort; "
+                       "find %s -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; "
+                       "ls -d /tmp/tda-candidate-* 2>/dev/null; true" % (" ".join(paths), " ".join(paths))).stdout
+    pids = {unit: host.run("systemctl show -P MainPID %s" % unit).stdout.strip() for unit in units}
+    return listing, pids
+
+
+def assert_check_mode_predicts_the_real_run(host, change, paths, units, check_only=()):
+    """A changed variable: `--check --diff` changes nothing on the host and reports changed
+    exactly the tasks the real run that follows changes. Returns both outputs."""
+    before = host_state(host, paths, units)
+    rc, check = converge("--check", "--diff", *(list(check_only) + list(change)))
+    assert rc == 0, check[-3000:]
+    assert host_state(host, paths, units) == before, "the check run changed the host"
+    rc, real = converge(*change)
+    assert rc == 0, real[-3000:]
+    predicted, done = changed_task_names(check), changed_task_names(real)
+    print("check mode predicted %d changed tasks: %s" % (len(predicted), predicted))
+    assert done, "the change changed nothing; the test needs a change"
+    assert predicted == done, "check mode said %s, the real run did %s" % (predicted, done)
+    return check, real
+
+
+def assert_check_mode_refuses_like_the_real_run(host, change, paths, units, expected):
+    """A change only the daemon's own tool refuses: check mode fails with the real run's
+    message, and neither run changes what the daemon serves. Returns the message."""
+    before = host_state(host, paths, units)
+    rc, check = converge("--check", *change)
+    assert rc != 0, "check mode accepted what the real run refuses: " + check[-2000:]
+    assert host_state(host, paths, units) == before, "the refused check run changed the host"
+    rc, real = converge(*change)
+    assert rc != 0, real[-2000:]
+    said = refusal(check)
+    assert said and expected in said, check[-3000:]
+    assert said == refusal(real), "check mode said %r, the real run %r" % (said, refusal(real))
+    print("check mode and the real run both refused: " + said)
+    return said
+
+
 def get_json(host, url):
     """GET a JSON API from inside the host (curl there), so no port needs publishing."""
     result = host.run("curl -fsS -g '%s'" % url)

@@ -156,4 +156,9 @@ class ActionModule(ActionBase):
                     shutil.copyfile(path, placed)
                     changed = True
         result.update(changed=changed, fetched=fetched, cache=cache)
+        if changed and self._task.check_mode:
+            # the controller's cache is filled even in check mode, to validate with the verified
+            # release; no managed host changed, and the real run after it finds the cache filled
+            result.update(changed=False, msg="check mode: %s %s fetched and verified into the controller's cache %s"
+                          % (name, version, cache))
         return result

@@ -109,3 +109,22 @@ def format_errors(errors):
                 where += ":%d" % e["column"]
         out.append("%s: %s" % (where, e["message"]))
     return "; ".join(out)
+
+
+def unreadable_references(references, placed):
+    """Errors for the files a configuration names that this process (the daemon's user) cannot
+    read; paths in placed are put in place by the same run (check mode: not yet)."""
+    errors = []
+    for ref in references or []:
+        path = ref["path"]
+        if path in (placed or []):
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except (IOError, OSError) as exc:
+            why = "does not exist" if not os.path.exists(path) else "is not readable by this user (%s)" % (
+                exc.strerror or exc)
+            errors.append(_error(path, "%s names %s, which %s; create it readable by the daemon's user "
+                                       "or fix %s" % (ref["field"], path, why, ref["field"])))
+    return errors

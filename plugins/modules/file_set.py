@@ -165,6 +165,8 @@ options:
       - A live directory to compare a staging directory (O(compare_with.staged)) with once the files
         are in place; the differences are returned in RV(live_differs), the way M(tda.monitoring.config_set) with
         C(state=compared) reports them, without a second round trip.
+      - In check mode the staging directory is left alone; the comparison is with a candidate copy
+        of it in a temporary directory (RV(candidate)).
     type: dict
     suboptions:
       staged:
@@ -307,6 +309,22 @@ live_differs:
       description: Relative paths.
       type: list
       elements: str
+candidate:
+  description:
+    - In check mode with O(compare_with), when the set would change the live one, a temporary
+      directory on the host holding the staging directory as the real run would leave it (this
+      run's files written, removals and exclusive pruning applied), for the daemon's own tools to
+      validate. The caller removes it.
+  returned: in check mode, when RV(live_differs) is not empty
+  type: dict
+  contains:
+    path:
+      description: The temporary directory.
+      type: str
+    owners_missing:
+      description: Owners and groups of the set that do not exist yet; their files are root's in the candidate.
+      type: list
+      elements: str
 command_output:
   description: stdout and stderr of O(command), or an empty string.
   returned: always
@@ -355,6 +373,18 @@ from ansible_collections.tda.monitoring.plugins.module_utils.service_state impor
 DIFF_LIMIT = 256 * 1024
 # what a secret held inline in a file shows as in a diff
 MASK = "********"
+# what a secret file shows as in a diff
+SECRET_SHOWN = "(secret, %s content not shown)\n"
+
+
+def describe(uid, gid, mode):
+    """owner, group and mode as a diff shows them, by name where the name exists."""
+    def name(lookup, number):
+        try:
+            return lookup(number)[0] if isinstance(number, int) else number
+        except KeyError:
+            return str(number)
+    return "owner %s, group %s, mode %04o\n" % (name(pwd.getpwuid, uid), name(grp.getgrgid, gid), mode)
 
 
 def uid_of(module, name):
@@ -383,9 +413,13 @@ def mode_of(module, text, where):
 
 
 class FileSet(object):
-    def __init__(self, module):
+    def __init__(self, module, check=None, owners=None):
         self.module = module
-        self.check = module.check_mode
+        self.check = module.check_mode if check is None else check
+        # the candidate of a check run stands in for an account that does not exist yet with root
+        self.owners = owners
+        # a diff names the path the daemon reads: a staged file by its live path
+        self.shown_as = lambda path: path
         self.updated, self.removed, self.tags, self.needs, self.diffs = [], [], [], [], []
         self.created_tags = []
         self.changed = False
@@ -441,15 +475,21 @@ class FileSet(object):
                 self.run(["usermod"] + argv + [user])
 
     def attributes(self, path, spec):
-        """Correct owner, group and mode; True when something differed."""
+        """Correct owner, group and mode; True when something differed (and shown in the diff)."""
         st = os.lstat(path)
-        uid, gid = uid_of(self.module, spec["owner"]), gid_of(self.module, spec["group"])
+        uid, gid = self.ids(spec)
         mode = mode_of(self.module, spec["mode"], path)
         differs = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode)
+        if differs:
+            self.show(path, describe(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), describe(uid, gid, mode))
         if differs and not self.check:
             os.chown(path, uid, gid)
             os.chmod(path, mode)
         return differs
+
+    def show(self, path, before, after):
+        shown = self.shown_as(path)
+        self.diffs.append({"before_header": shown, "after_header": shown, "before": before, "after": after})
 
     def directory(self, spec):
         path = spec["path"]
@@ -458,9 +498,14 @@ class FileSet(object):
         if not os.path.isdir(path):
             self.changed = True
             self.updated.append(path)
+            uid, gid = self.ids(spec) if self.owners or not self.check else (spec["owner"], spec["group"])
+            self.show(path, "(absent)\n", "directory, %s" % describe(uid, gid, mode_of(self.module, spec["mode"], path)))
             if self.check:
                 return
             os.makedirs(path)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode_of(self.module, spec["mode"], path))
+            return
         if self.attributes(path, spec):
             self.changed = True
 
@@ -498,7 +543,10 @@ class FileSet(object):
         self._tag(spec)
         if not exists and spec.get("tag") and spec["tag"] not in self.created_tags:
             self.created_tags.append(spec["tag"])
-        if data is not None and not secret and spec.get("diff", True):
+        if secret:
+            # by path only: a fixed placeholder, never the content nor its checksum
+            self.show(dest, SECRET_SHOWN % "old" if exists else "", SECRET_SHOWN % "new")
+        elif data is not None and spec.get("diff", True):
             before = ""
             if exists and os.path.getsize(dest) <= DIFF_LIMIT:
                 with open(dest, "rb") as handle:
@@ -507,7 +555,13 @@ class FileSet(object):
             for value in spec.get("mask") or []:
                 if value:
                     before, after = before.replace(value, MASK), after.replace(value, MASK)
-            self.diffs.append({"before_header": dest, "after_header": dest, "before": before, "after": after})
+            self.show(dest, before, after)
+        if exists:
+            st = os.stat(dest)
+            wanted_ids = self.ids(spec)
+            wanted_mode = mode_of(self.module, spec["mode"], dest)
+            if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != wanted_ids + (wanted_mode,):
+                self.show(dest, describe(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), describe(*(wanted_ids + (wanted_mode,))))
         if self.check:
             return
         if staged and sha256_of(staged) != wanted:
@@ -524,13 +578,18 @@ class FileSet(object):
                 else:
                     with open(staged, "rb") as source:
                         shutil.copyfileobj(source, handle)
-            os.chown(tmp, uid_of(self.module, spec["owner"]), gid_of(self.module, spec["group"]))
+            os.chown(tmp, *self.ids(spec))
             os.chmod(tmp, mode_of(self.module, spec["mode"], dest))
             os.rename(tmp, dest)
         except Exception:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+    def ids(self, spec):
+        if self.owners is not None:
+            return self.owners(spec)
+        return uid_of(self.module, spec["owner"]), gid_of(self.module, spec["group"])
 
     def _tag(self, spec):
         if spec.get("tag") and spec["tag"] not in self.tags:
@@ -541,12 +600,95 @@ class FileSet(object):
             return
         self.changed = True
         self.removed.append(path)
+        self.show(path, "(%s)\n" % ("directory" if os.path.isdir(path) else "file"), "(absent)\n")
         if self.check:
             return
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path)
         else:
             os.unlink(path)
+
+
+def prune(work, directory, listed):
+    """Remove the regular files of an exclusive directory that the set does not list."""
+    if os.path.isdir(directory):
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if not name.startswith(".") and os.path.isfile(path) and path not in listed:
+                work.remove(path)
+
+
+def inside(path, directory):
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def copy_tree(source, target):
+    """Copy source's files into the existing directory target, with their owners and modes."""
+    for base, _dirs, names in os.walk(source):
+        relative = os.path.relpath(base, source)
+        where = target if relative == "." else os.path.join(target, relative)
+        if relative != ".":
+            os.mkdir(where)
+        st = os.stat(base)
+        os.chown(where, st.st_uid, st.st_gid)
+        os.chmod(where, stat.S_IMODE(st.st_mode))
+        for name in names:
+            path = os.path.join(base, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                shutil.copy2(path, os.path.join(where, name))
+                st = os.stat(path)
+                os.chown(os.path.join(where, name), st.st_uid, st.st_gid)
+
+
+def build_candidate(module, p, staged):
+    """Check mode: the staging directory as the real run would leave it, built in a temporary
+    directory, so the live set is compared with what would be swapped in and the daemon's own
+    tools can validate it. Returns its path and the owners that do not exist yet (a first
+    install: their files are root's in the candidate, and it is validated as root)."""
+    path = tempfile.mkdtemp(prefix="tda-candidate-")
+    missing = []
+
+    def ids(spec):
+        found = []
+        for name, lookup in ((spec["owner"], lambda n: pwd.getpwnam(n).pw_uid),
+                             (spec["group"], lambda n: grp.getgrnam(n).gr_gid)):
+            try:
+                found.append(lookup(name))
+            except KeyError:
+                if not name.isdigit() and name not in missing:
+                    missing.append(name)
+                found.append(int(name) if name.isdigit() else 0)
+        return tuple(found)
+
+    def moved(where):
+        return os.path.normpath(os.path.join(path, os.path.relpath(where, staged)))
+
+    try:
+        if os.path.isdir(staged):
+            copy_tree(staged, path)
+        work = FileSet(module, check=False, owners=ids)
+        for spec in p["directories"]:
+            if inside(spec["path"], staged):
+                work.directory(dict(spec, path=moved(spec["path"])))
+        listed = set()
+        for key, secret in (("files", False), ("secret_files", True)):
+            for spec in p[key]:
+                if inside(spec["dest"], staged):
+                    listed.add(moved(spec["dest"]))
+                    work.write(dict(spec, dest=moved(spec["dest"])), secret=secret)
+        for dest in work.needs:
+            module.warn("file_set: %s is sent only by the real run; check mode validated the staged copy "
+                        "of it instead" % os.path.join(staged, os.path.relpath(dest, path)))
+        for where in p["absent"]:
+            if inside(where, staged):
+                work.remove(moved(where))
+        for directory in p["exclusive"]:
+            if inside(directory, staged):
+                prune(work, moved(directory), listed)
+    except Exception:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return dict(path=path, owners_missing=missing)
 
 
 def output_of(module, argv):
@@ -635,7 +777,7 @@ def main():
     p = module.params
     if p["root"]:
         def under_root(path):
-            return os.path.join(p["root"], path)
+            return os.path.normpath(os.path.join(p["root"], path))
         for key, field in (("directories", "path"), ("files", "dest"), ("secret_files", "dest")):
             for spec in p[key]:
                 spec[field] = under_root(spec[field])
@@ -648,6 +790,11 @@ def main():
             said = (probe_output.strip().splitlines() or [""])[0]
             module.fail_json(msg="%s (the host says: %s)" % (p["probe"]["refuse_msg"], said), changed=False)
     work = FileSet(module)
+    if p["compare_with"]:
+        staged_dir = os.path.normpath(os.path.join(p["root"], p["compare_with"]["staged"]))
+        live_dir = p["compare_with"]["live"]
+        work.shown_as = lambda path: (os.path.normpath(os.path.join(live_dir, os.path.relpath(path, staged_dir)))
+                                      if inside(path, staged_dir) else path)
     if p["account"]:
         work.account(p["account"])
     for spec in p["directories"]:
@@ -660,21 +807,26 @@ def main():
         work.remove(path)
     listed = set(spec["dest"] for spec in p["files"] + p["secret_files"])
     for directory in p["exclusive"]:
-        if os.path.isdir(directory):
-            for name in sorted(os.listdir(directory)):
-                path = os.path.join(directory, name)
-                if not name.startswith(".") and os.path.isfile(path) and path not in listed:
-                    work.remove(path)
-    differs = None
+        prune(work, directory, listed)
+    differs, candidate = None, None
     if p["compare_with"]:
         staged = os.path.normpath(os.path.join(p["root"], p["compare_with"]["staged"]))
-        updated, removed = plan(staged, p["compare_with"]["live"], p["compare_with"]["managed_dirs"])
+        compared = staged
+        if module.check_mode:
+            candidate = build_candidate(module, p, staged)
+            compared = candidate["path"]
+        updated, removed = plan(compared, p["compare_with"]["live"], p["compare_with"]["managed_dirs"])
         differs = dict(updated=updated, removed=removed)
+        if candidate and not (updated or removed):
+            shutil.rmtree(candidate["path"], ignore_errors=True)
+            candidate = None
     result = dict(changed=work.changed, updated=work.updated, removed=work.removed, changed_tags=work.tags,
                   created_tags=work.created_tags, needs=work.needs,
                   command_output=output_of(module, p["command"]), probe_output=probe_output)
     if differs is not None:
         result["live_differs"] = differs
+    if candidate:
+        result["candidate"] = candidate
     if p["service"]:
         result["service"] = service_state(module, p["service"])
     if module._diff and work.diffs:

@@ -71,7 +71,10 @@ options:
     default: ''
 attributes:
   check_mode:
-    description: The controller's cache is filled in check mode too, so that check mode can compare binaries.
+    description:
+      - The controller's cache is filled in check mode too, so that check mode can compare binaries
+        and validate with the verified release's own tools. No managed host changes, so check mode
+        reports C(changed=false) (with a C(msg)); the real run that follows finds the cache filled.
     support: full
   diff_mode:
     description: No diff.

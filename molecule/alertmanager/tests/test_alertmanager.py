@@ -6,8 +6,12 @@ import os
 import re
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import changed_tasks, converge, exposure, secret_key_lines, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import (  # noqa: E402  pylint: disable=wrong-import-position
+    assert_check_mode_predicts_the_real_run, assert_check_mode_refuses_like_the_real_run, changed_tasks, converge,
+    exposure, secret_key_lines, wait_for)
 
 API = "https://127.0.0.1:9093"
 ADMIN = ("admin", "am-admin-Pw-51c2e0")
@@ -17,6 +21,11 @@ SECRETS = ["am-admin-Pw-51c2e0", "am-smtp-Pw-9a7d13", "am-pd-RoutingKey-44e1b7",
 # (0640), and never in any output
 HOOK_TOKEN = "am-hook-Url-2e9f51"
 SINK = "http://127.0.0.1:9099"
+# what a check run must leave alone
+MANAGED = ["/etc/alertmanager", "/etc/systemd/system/alertmanager.service", "/usr/bin/prometheus-alertmanager",
+           "/usr/bin/amtool"]
+debian12_only = pytest.mark.skipif(os.environ.get("TDA_PLATFORM", "debian12") != "debian12",
+                                   reason="the check-mode sequence runs on Debian 12; Debian 13 runs the same tasks")
 
 
 def curl(host, path, *extra, auth=True):
@@ -125,6 +134,31 @@ def test_config_change_reloads_without_restart(host):
     assert "group_wait: 1s" in host.file("/etc/alertmanager/.previous/alertmanager.yml").content_string
     rc, out = converge()
     assert rc == 0, out[-3000:]
+
+
+@debian12_only
+def test_check_mode_predicts_the_real_run_of_a_routing_change(host):
+    check, _real = assert_check_mode_predicts_the_real_run(host, ["-e", "am_group_wait=2s"], MANAGED, ["alertmanager"])
+    assert re.search(r"^\+\s+group_wait: 2s$", check, re.M), check[-3000:]
+    for secret in SECRETS + [HOOK_TOKEN]:
+        assert secret not in check, "a secret appears in the --check --diff output"
+    assert "group_wait: 2s" in api(host, "/api/v2/status")["config"]["original"]
+    rc, out = converge()
+    assert rc == 0, out[-3000:]
+
+
+@debian12_only
+def test_check_mode_refuses_what_only_amtool_refuses_with_the_real_runs_message(host):
+    # what Alertmanager serves, by its own hash, and when it last loaded it (no reload happens)
+    served = [metric(host, name) for name in ("alertmanager_config_hash", "alertmanager_config_last_reload_success_timestamp_seconds")]
+    said = assert_check_mode_refuses_like_the_real_run(
+        host, ["-e", "am_group_wait=5x"], MANAGED, ["alertmanager"],
+        "amtool rejected /etc/alertmanager/.staging/alertmanager.yml")
+    assert "5x" in said
+    assert [metric(host, name) for name in ("alertmanager_config_hash",
+                                            "alertmanager_config_last_reload_success_timestamp_seconds")] == served
+    rc, out = converge()
+    assert rc == 0 and changed_tasks(out) == 0, out[-3000:]
 
 
 def test_route_test_mismatch_stops_the_deploy_before_the_swap(host):

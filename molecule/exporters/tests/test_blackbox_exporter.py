@@ -5,7 +5,14 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, converge, exposure, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import (  # noqa: E402  pylint: disable=wrong-import-position
+    assert_check_mode_predicts_the_real_run, assert_check_mode_refuses_like_the_real_run,
+    assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, changed_tasks, converge, exposure, get_json,
+    wait_for)
+
+# what a check run must leave alone; the runs go through the role's tag only (the scenario has six roles)
+MANAGED = ["/etc/blackbox_exporter", "/etc/systemd/system/blackbox_exporter.service"]
+ONLY = ["--tags", "blackbox_exporter"]
 
 
 def query(host, expr):
@@ -58,6 +65,25 @@ def test_module_change_reloads_without_restart(host):
     assert exporter_metric(host, "blackbox_exporter_config_last_reload_success_timestamp_seconds") > reloaded
     rc, out = converge()
     assert rc == 0, out[-3000:]
+
+
+def test_check_mode_predicts_the_real_run_of_a_module_change(host):
+    extra = {"blackbox_extra_module": {"http_2xx_short": {"prober": "http", "timeout": "3s"}}}
+    check, _real = assert_check_mode_predicts_the_real_run(host, ONLY + ["-e", json.dumps(extra)], MANAGED,
+                                                           ["blackbox_exporter"])
+    assert "http_2xx_short" in check and "http_2xx_short" in host.file("/etc/blackbox_exporter/blackbox.yml").content_string
+    rc, out = converge(*ONLY)
+    assert rc == 0, out[-3000:]
+
+
+def test_check_mode_refuses_what_only_the_exporter_refuses_with_the_real_runs_message(host):
+    broken = {"blackbox_extra_module": {"broken": {"prober": "http",
+                                                   "http": {"fail_if_body_matches_regexp": ["(unclosed"]}}}}
+    said = assert_check_mode_refuses_like_the_real_run(host, ONLY + ["-e", json.dumps(broken)], MANAGED,
+                                                       ["blackbox_exporter"], "the daemon's own check")
+    assert "unclosed" in said
+    rc, out = converge(*ONLY)
+    assert rc == 0 and changed_tasks(out) == 0, out[-3000:]
 
 
 def test_module_the_exporter_rejects_is_stopped_before_the_swap(host):

@@ -68,3 +68,32 @@ def test_verbose_rerun_is_unchanged_and_leaks_no_secret(verbose_rerun):
     assert key_lines
     for line in key_lines:
         assert line not in output, "a line of the TLS key appears in the -vvv output"
+
+
+def user_play(action):
+    env = dict(os.environ)
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], "-e", "user_action=%s" % action,
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "user-play.yml")],
+        capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return proc.stdout
+
+
+def started(host):
+    return host.run("systemctl show -P ExecMainStartTimestampMonotonic node_exporter").stdout.strip()
+
+
+def test_a_users_play_notifies_restart_and_it_serves_again_behind_tls(host):
+    before = started(host)
+    out = user_play("restart")
+    assert "RUNNING HANDLER" in out and "Restart | serves again: node_exporter on" in out, out[-3000:]
+    assert started(host) != before, "node_exporter was not restarted"
+    assert curl(host, "-u prometheus:%s" % PASSWORD).stdout == "200"
+
+
+def test_a_users_play_notifies_reload_and_nothing_restarts(host):
+    before = started(host)
+    out = user_play("reload")
+    assert "nothing to reload (the web config is read on every request), it serves: node_exporter" in out, out[-3000:]
+    assert started(host) == before, "a reload restarted node_exporter"

@@ -3,13 +3,23 @@ import json
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import (  # noqa: E402  pylint: disable=wrong-import-position
+    assert_check_mode_predicts_the_real_run, assert_check_mode_refuses_like_the_real_run,
+    assert_dashboard_metrics_exported, assert_dashboard_queries_return_data, changed_tasks, converge, get_json, wait_for)
 
 
 API = "http://127.0.0.1:9090"
 # the scrape interval the config-change test moves to; later tests keep it
 NEW_INTERVAL = {}
+# what a check run must leave alone, and the daemons whose MainPID must not change
+MANAGED = ["/etc/prometheus", "/etc/node_exporter", "/etc/systemd/system/prometheus.service",
+           "/etc/systemd/system/node_exporter.service", "/usr/bin/prometheus", "/usr/bin/promtool"]
+UNITS = ["prometheus", "node_exporter"]
+debian12_only = pytest.mark.skipif(os.environ.get("TDA_PLATFORM", "debian12") != "debian12",
+                                   reason="the check-mode sequence runs on Debian 12; Debian 13 runs the same tasks")
 
 
 def api(host, path):
@@ -63,6 +73,20 @@ def test_files_and_permissions(host):
     print("prometheus: " + exposure)
 
 
+@debian12_only
+def test_check_mode_predicts_the_real_run_of_a_config_change(host):
+    """converge -> a variable changed -> --check --diff (host untouched) -> the real run, whose
+    changed tasks are the ones check mode reported."""
+    current = api(host, "/api/v1/status/config")["data"]["yaml"]
+    value = "8s" if "scrape_interval: 8s" not in current else "9s"
+    check, _real = assert_check_mode_predicts_the_real_run(
+        host, ["-e", "scenario_scrape_interval=%s" % value], MANAGED, UNITS)
+    # the diff is headed with the file Prometheus reads, not its staging copy
+    assert "scrape_interval: %s" % value in check and "+++ after: /etc/prometheus/prometheus.yml" in check, check[-3000:]
+    assert "after: /etc/prometheus/.staging/" not in check
+    assert "scrape_interval: %s" % value in api(host, "/api/v1/status/config")["data"]["yaml"]
+
+
 def test_config_change_reloads_without_restart(host):
     started = metric(host, "process_start_time_seconds")
     reloaded = metric(host, "prometheus_config_last_reload_success_timestamp_seconds")
@@ -98,15 +122,49 @@ def test_broken_rule_is_stopped_before_the_swap(host, tmp_path):
     assert changed_tasks(out) == 0, out[-3000:]
 
 
+@debian12_only
+def test_check_mode_refuses_what_only_promtool_refuses_with_the_real_runs_message(host):
+    """A scrape_timeout above the scrape interval passes the controller's lint; promtool refuses it.
+    The check run validates the candidate with the host's promtool and fails as the real run does."""
+    served = api(host, "/api/v1/status/config")["data"]["yaml"]
+    said = assert_check_mode_refuses_like_the_real_run(
+        host, ["-e", "scenario_scrape_interval=3s"], MANAGED, UNITS, "promtool rejected /etc/prometheus/.staging/prometheus.yml")
+    assert "scrape timeout greater than scrape interval" in said
+    assert api(host, "/api/v1/status/config")["data"]["yaml"] == served
+    rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"))
+    assert rc == 0 and changed_tasks(out) == 0, out[-3000:]
+
+
+@debian12_only
+def test_a_file_the_config_names_that_prometheus_cannot_read_stops_the_run_in_check_mode_too(host):
+    """promtool accepts a password_file that does not exist; the daemon would fail at scrape time.
+    The validator checks every file the configuration names as Prometheus's user."""
+    assert host.run("install -m 0600 /dev/null /etc/tda-root-only").rc == 0
+    jobs = {"prometheus_scrape_configs": [
+        {"job_name": "prometheus", "static_configs": [{"targets": ["127.0.0.1:9090"]}]},
+        {"job_name": "missing", "basic_auth": {"username": "u", "password_file": "/etc/prometheus/no-such-password"},
+         "static_configs": [{"targets": ["127.0.0.1:9"]}]},
+        {"job_name": "unreadable", "tls_config": {"ca_file": "/etc/tda-root-only"}, "scheme": "https",
+         "static_configs": [{"targets": ["127.0.0.1:9"]}]}]}
+    said = assert_check_mode_refuses_like_the_real_run(
+        host, ["-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"), "-e", json.dumps(jobs)],
+        MANAGED, UNITS, "names files Prometheus could not read")
+    assert ("scrape_configs[1].basic_auth.password_file names /etc/prometheus/no-such-password, which does not exist"
+            in said), said
+    assert "scrape_configs[2].tls_config.ca_file names /etc/tda-root-only, which is not readable" in said, said
+    host.run("rm -f /etc/tda-root-only")
+
+
 def test_reload_that_fails_after_the_swap_is_rolled_back(host):
-    """A job whose CA file does not exist passes promtool and Prometheus "loads" it, but it
-    never gets a scrape pool: the verified reload catches it, the previous set is restored and
-    reloaded, Prometheus is not restarted, and the play fails naming the job."""
+    """A job whose CA file is not a certificate passes promtool (and the check that every file the
+    configuration names is readable) and Prometheus "loads" it, but it never gets a scrape pool:
+    the verified reload catches it, the previous set is restored and reloaded, Prometheus is not
+    restarted, and the play fails naming the job."""
     before = host.file("/etc/prometheus/prometheus.yml").content_string
     started = metric(host, "process_start_time_seconds")
     broken = {"prometheus_scrape_configs": [
         {"job_name": "prometheus", "static_configs": [{"targets": ["127.0.0.1:9090"]}]},
-        {"job_name": "broken_tls", "scheme": "https", "tls_config": {"ca_file": "/nonexistent/ca.pem"},
+        {"job_name": "broken_tls", "scheme": "https", "tls_config": {"ca_file": "/etc/hostname"},
          "static_configs": [{"targets": ["127.0.0.1:9"]}]}]}
     rc, out = converge("-e", "scenario_scrape_interval=%s" % NEW_INTERVAL.get("value", "7s"), "-e", json.dumps(broken))
     assert rc != 0

@@ -1,5 +1,6 @@
 """Prometheus 2.42.0 -> 3.5.3 from archives: samples survive the upgrade; a downgrade to a 2.x
 that cannot read the 3.x TSDB is refused before anything changes."""
+import json
 import os
 import re
 import subprocess
@@ -7,7 +8,7 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge, get_json  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, converge, get_json  # noqa: E402  pylint: disable=wrong-import-position
 
 API = "http://127.0.0.1:9090"
 STATE = {}
@@ -39,8 +40,15 @@ def test_archive_2x_runs_and_writes_samples(host):
 
 
 def test_upgrade_to_3x_keeps_the_samples(host):
-    rc, out = converge("-e", "archive_version=3.5.3")
-    assert rc == 0, out[-3000:]
+    # check mode first: with a configuration change in the same run, it validates with the
+    # controller's verified promtool 3.5.3 (the host's is 2.42.0 until the real run installs the
+    # new one) and predicts the upgrade's changed tasks
+    changed_global = {"prometheus_global": {"scrape_interval": "3s", "scrape_timeout": "2s", "evaluation_interval": "5s"}}
+    check, out = assert_check_mode_predicts_the_real_run(
+        host, ["-e", "archive_version=3.5.3", "-e", json.dumps(changed_global)],
+        ["/etc/prometheus", "/usr/local/bin/prometheus", "/usr/local/bin/promtool", "/etc/systemd/system/prometheus.service"],
+        ["prometheus"], check_only=["-v"])
+    assert re.search(r"tda-candidate-[^/]+/[.]tool-promtool \(promtool, version 3[.]5[.]3", check), check[-4000:]
     assert running_version(host).startswith("3.5.3")
     assert re.search(r"TSDB\s+snapshot\s+taken\s+by\s+Prometheus\s+2\.42\.0\s+before\s+the\s+upgrade", out), out[-2000:]
     snapshots = host.run("ls /var/lib/prometheus/data/snapshots").stdout.split()

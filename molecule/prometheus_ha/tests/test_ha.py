@@ -92,6 +92,51 @@ def test_flag_change_restarts_the_pair_one_member_at_a_time():
         assert flags["storage.tsdb.retention.time"] == "20d"
 
 
+def user_play(action):
+    env = dict(os.environ)
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], "-e", "user_action=%s" % action,
+         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "user-play.yml")],
+        capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return proc.stdout
+
+
+def started_and_reloaded(name):
+    member = host_of(name)
+    started = member.run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout.strip()
+    metrics = member.run("curl -fsS http://127.0.0.1:9090/metrics").stdout
+    reloaded = re.search(r"^prometheus_config_last_reload_success_timestamp_seconds (\S+)$", metrics, re.M).group(1)
+    return started, float(reloaded)
+
+
+PAIR = ("tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2")
+
+
+def test_a_users_play_notifies_restart_and_the_pair_restarts_one_member_at_a_time():
+    before = {name: started_and_reloaded(name) for name in PAIR}
+    out = user_play("restart")
+    handlers = out[out.index("RUNNING HANDLER"):]
+    steps = re.findall(r"RUNNING HANDLER \[[^\]]*Restart \| ([a-z ]+?): prometheus on (tda-mol-prometheus_ha-prom\d)",
+                       handlers)
+    order = [(step, member) for step, member in steps if step in ("restart", "serves again")]
+    assert order == [("restart", PAIR[0]), ("serves again", PAIR[0]), ("restart", PAIR[1]), ("serves again", PAIR[1])], \
+        handlers[-3000:]
+    for name in PAIR:
+        assert started_and_reloaded(name)[0] != before[name][0], "%s was not restarted" % name
+
+
+def test_a_users_play_notifies_reload_and_each_member_reloads_verified_without_a_restart():
+    before = {name: started_and_reloaded(name) for name in PAIR}
+    out = user_play("reload")
+    assert re.search(r"RUNNING HANDLER \[[^\]]*Handler \| reload and verify, one host at a time: prometheus\]", out), \
+        out[-3000:]
+    for name in PAIR:
+        started, reloaded = started_and_reloaded(name)
+        assert started == before[name][0], "%s was restarted by a reload" % name
+        assert reloaded > before[name][1], "%s did not reload" % name
+
+
 def test_remote_write_password_lives_in_a_file_only():
     member = host_of("tda-mol-prometheus_ha-prom1")
     secret = member.file("/etc/prometheus/secrets/remote_write_0_basic_auth_password")

@@ -3,8 +3,10 @@ never in the result; content sent by checksum is asked for, verified, then writt
 import hashlib
 import json
 import os
+import shutil
 import socket
 import stat
+import tempfile
 
 
 def mode(path):
@@ -25,8 +27,13 @@ def test_first_run_writes_second_run_confirms(tmp_path, module):
     assert (root / "daemon.service").read_text() == "[Service]\n"
     assert (root / "password").read_text() == "s3cret-value"
     assert mode(root) == 0o750 and mode(root / "password") == 0o640 and mode(root / "web" / "tls.crt") == 0o644
-    # the diff shows the unit, never the secret; the secret appears nowhere in the result
-    assert [d["after_header"] for d in result["diff"]] == [str(root / "daemon.service"), str(root / "web/tls.crt")]
+    # the diff shows the directories created, the unit and the certificate, the secret file by its
+    # path with a placeholder; the secret appears nowhere in the result
+    shown = {d["after_header"]: d for d in result["diff"]}
+    assert list(shown) == [str(root), str(root / "web"), str(root / "daemon.service"), str(root / "web/tls.crt"),
+                           str(root / "password")]
+    assert shown[str(root)]["before"] == "(absent)\n" and shown[str(root)]["after"] == "directory, owner root, group root, mode 0750\n"
+    assert shown[str(root / "password")]["after"] == "(secret, new content not shown)\n"
     assert "s3cret-value" not in json.dumps(result)
     rc, result = module("file_set", _ansible_diff=True, **args)
     assert rc == 0 and not result["changed"] and result["updated"] == [] and result["changed_tags"] == []
@@ -174,3 +181,88 @@ def test_a_secret_held_inline_is_masked_in_the_diff_before_and_after(tmp_path, m
     text = json.dumps(result)
     assert "T0K3N" not in text
     assert (root / "alertmanager.yml").read_text().count(new_url) == 1
+
+
+def _staged_set(tmp_path):
+    """A configuration directory whose staging copy equals the live set (after a good run)."""
+    root = tmp_path / "etc"
+    for base in (root, root / ".staging"):
+        (base / "rules").mkdir(parents=True)
+        (base / "main.yml").write_text("old: 1\n")
+        (base / "rules" / "a.yml").write_text("groups: []\n")
+        (base / "rules" / "gone.yml").write_text("groups: []\n")
+    args = dict(root=str(root),
+                directories=[{"path": ".staging"}, {"path": ".staging/rules"}],
+                files=[{"dest": ".staging/main.yml", "content": "old: 1\n"},
+                       {"dest": ".staging/rules/a.yml", "content": "groups: []\n"},
+                       {"dest": ".staging/rules/gone.yml", "content": "groups: []\n"}],
+                exclusive=[".staging/rules"],
+                compare_with={"staged": ".staging", "live": str(root), "managed_dirs": ["rules"]})
+    return root, args
+
+
+def test_check_mode_compares_the_live_set_with_a_candidate_the_real_run_would_stage(tmp_path, module):
+    root, args = _staged_set(tmp_path)
+    args["files"] = [{"dest": ".staging/main.yml", "content": "new: 2\n"},
+                     {"dest": ".staging/rules/a.yml", "content": "groups: []\n"},
+                     {"dest": ".staging/rules/b.yml", "content": "groups: [b]\n"}]
+    rc, result = module("file_set", _ansible_check_mode=True, _ansible_diff=True, **args)
+    assert rc == 0 and result["changed"], result
+    assert result["live_differs"] == {"updated": ["main.yml", "rules/b.yml"], "removed": ["rules/gone.yml"]}
+    candidate = result["candidate"]["path"]
+    assert result["candidate"]["owners_missing"] == []
+    assert open(os.path.join(candidate, "main.yml")).read() == "new: 2\n"
+    assert sorted(os.listdir(os.path.join(candidate, "rules"))) == ["a.yml", "b.yml"]
+    # the staging directory, where the real run writes, is untouched
+    assert (root / ".staging" / "main.yml").read_text() == "old: 1\n"
+    assert sorted(os.listdir(str(root / ".staging" / "rules"))) == ["a.yml", "gone.yml"]
+    # under the paths the daemon reads, not the staging copies; the pruned file shows as removed
+    assert [d["after_header"] for d in result["diff"]] == [str(root / "main.yml"), str(root / "rules" / "b.yml"),
+                                                           str(root / "rules" / "gone.yml")]
+    assert result["diff"][2]["after"] == "(absent)\n"
+    # the real run stages the same set, and reports the same differences
+    rc, real = module("file_set", **args)
+    assert rc == 0 and real["live_differs"] == result["live_differs"] and "candidate" not in real
+    shutil.rmtree(candidate)
+
+
+def test_check_mode_without_a_difference_leaves_no_candidate(tmp_path, module):
+    _root, args = _staged_set(tmp_path)
+    before = set(os.listdir(tempfile.gettempdir()))
+    rc, result = module("file_set", _ansible_check_mode=True, **args)
+    assert rc == 0 and not result["changed"] and "candidate" not in result
+    assert result["live_differs"] == {"updated": [], "removed": []}
+    left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("tda-candidate-")}
+    assert left == set()
+
+
+def test_check_mode_candidate_of_a_first_install_is_roots(tmp_path, module):
+    root = tmp_path / "etc"
+    args = dict(root=str(root), directories=[{"path": "."}, {"path": ".staging", "group": "no-such-group-tda", "mode": "0750"}],
+                files=[{"dest": ".staging/main.yml", "content": "new: 1\n", "group": "no-such-group-tda"}],
+                compare_with={"staged": ".staging", "live": str(root)})
+    rc, result = module("file_set", _ansible_check_mode=True, **args)
+    assert rc == 0 and result["live_differs"]["updated"] == ["main.yml"], result
+    assert result["candidate"]["owners_missing"] == ["no-such-group-tda"]
+    candidate = result["candidate"]["path"]
+    assert os.stat(os.path.join(candidate, "main.yml")).st_gid == 0 and mode(candidate) == 0o750
+    assert not root.exists()
+    shutil.rmtree(candidate)
+
+
+def test_the_diff_shows_owner_group_and_mode_before_and_after(tmp_path, module):
+    dest = tmp_path / "conf"
+    dest.write_text("same\n")
+    os.chmod(str(dest), 0o600)
+    secret = tmp_path / "secret"
+    secret.write_text("old-s3cret")
+    rc, result = module("file_set", _ansible_diff=True, _ansible_check_mode=True,
+                        files=[{"dest": str(dest), "content": "same\n", "mode": "0640"}],
+                        secret_files=[{"dest": str(secret), "content": "new-s3cret"}])
+    assert rc == 0 and result["changed"]
+    assert result["diff"][0] == {"before_header": str(dest), "after_header": str(dest),
+                                 "before": "owner root, group root, mode 0600\n",
+                                 "after": "owner root, group root, mode 0640\n"}
+    assert result["diff"][1]["before"] == "(secret, old content not shown)\n"
+    assert "s3cret" not in json.dumps(result)
+    assert mode(dest) == 0o600 and secret.read_text() == "old-s3cret"

@@ -129,3 +129,27 @@ def test_missing_inputs_fail_with_the_path_named(tmp_path, module, promtool, mis
     rc, result = module("prometheus_validate", **args)
     assert rc != 0
     assert "nope.yml" in result["msg"] or "no-promtool" in result["msg"] or "no_test.yml" in result["msg"]
+
+
+def test_a_named_file_that_does_not_exist_is_refused_naming_field_and_path(tmp_path, module, promtool):
+    config = write_config(tmp_path, extra=textwrap.indent(textwrap.dedent("""\
+        - job_name: api
+          basic_auth: {username: u, password_file: %s}
+          static_configs: [{targets: ['localhost:8000']}]
+        """ % (tmp_path / "missing")), "  "))
+    placed = tmp_path / "placed-later"
+    references = [{"field": "scrape_configs[1].basic_auth.password_file", "path": str(tmp_path / "missing")},
+                  {"field": "scrape_configs[2].basic_auth.password_file", "path": str(placed)}]
+    # promtool itself accepts it
+    rc, result = module("prometheus_validate", config_file=str(config), promtool=promtool)
+    assert rc == 0, result
+    rc, result = module("prometheus_validate", config_file=str(config), promtool=promtool,
+                        referenced_files=references, placed=[str(placed)])
+    assert rc != 0
+    assert ("scrape_configs[1].basic_auth.password_file names %s, which does not exist" % (tmp_path / "missing")
+            in result["msg"]), result["msg"]
+    assert str(placed) not in result["msg"]  # the same run puts it in place
+    (tmp_path / "missing").write_text("pw")
+    rc, result = module("prometheus_validate", config_file=str(config), promtool=promtool,
+                        referenced_files=references, placed=[str(placed)])
+    assert rc == 0, result
