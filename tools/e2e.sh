@@ -68,7 +68,7 @@ PY
     >"$out/site-check-refused.log" 2>&1; then
     fail "check mode passed a configuration promtool refuses (see $out/site-check-refused.log)"
   elif grep -q "scrape timeout greater than scrape interval" "$out/site-check-refused.log"; then
-    echo "   refused in check mode: $(grep -o 'scrape timeout greater than scrape interval[^"]*' "$out/site-check-refused.log" | head -n 1)"
+    echo "   refused in check mode: $(grep -o 'scrape timeout greater than scrape interval.*' "$out/site-check-refused.log" | head -n 1 | cut -c1-120)"
   else
     fail "check mode failed for another reason (see $out/site-check-refused.log)"
   fi

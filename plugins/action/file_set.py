@@ -103,7 +103,7 @@ class ActionModule(ActionBase):
                 return result
             first["changed"] = True
             first["updated"] = first.get("updated", []) + second.get("updated", [])
-            for key in ("changed_tags", "created_tags"):
+            for key in ("changed_kinds", "created_kinds"):
                 first[key] = first.get(key, []) + [tag for tag in second.get(key, []) if tag not in first.get(key, [])]
             first["needs"] = []
             result.update(first)

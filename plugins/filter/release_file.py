@@ -84,7 +84,7 @@ def release_file_specs(archive_files, directory, what="files"):
     if what == "directories":
         return [{"path": path} for path in sorted(set(entry["dest"].rsplit("/", 1)[0] or "/" for entry in archive_files))]
     return [{"dest": entry["dest"], "src": "%s/%s" % (directory.rstrip("/"), entry["src"]),
-             "mode": entry.get("mode", "0755"), "optional": bool(entry.get("optional", False)), "tag": "release"}
+             "mode": entry.get("mode", "0755"), "optional": bool(entry.get("optional", False)), "kind": "release"}
             for entry in archive_files]
 
 

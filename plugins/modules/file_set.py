@@ -103,8 +103,8 @@ options:
         description: Octal mode, as a string.
         type: str
         default: '0644'
-      tag:
-        description: A name reported in RV(changed_tags) when this file changes (C(unit), C(release), ...).
+      kind:
+        description: What the file is for the caller (C(unit), C(release), C(start), C(web)), reported in RV(changed_kinds) when it changes.
         type: str
       diff:
         description: Whether the content may appear in the diff.
@@ -145,8 +145,8 @@ options:
         description: Octal mode, as a string.
         type: str
         default: '0640'
-      tag:
-        description: A name reported in RV(changed_tags) when this file changes.
+      kind:
+        description: What the file is for the caller, reported in RV(changed_kinds) when it changes.
         type: str
   absent:
     description: Files or directories that must not exist (directories are removed with their content).
@@ -255,8 +255,8 @@ EXAMPLES = r'''
     directories:
       - {path: /etc/node_exporter, group: node-exp, mode: '0750'}
     files:
-      - {dest: /usr/local/bin/node_exporter, src: /var/cache/tda/node_exporter/node_exporter, mode: '0755', tag: release}
-      - {dest: /etc/systemd/system/node_exporter.service, content: "{{ lookup('ansible.builtin.template', 'daemon.service.j2') }}", tag: unit}
+      - {dest: /usr/local/bin/node_exporter, src: /var/cache/tda/node_exporter/node_exporter, mode: '0755', kind: release}
+      - {dest: /etc/systemd/system/node_exporter.service, content: "{{ lookup('ansible.builtin.template', 'daemon.service.j2') }}", kind: unit}
     absent: [/etc/node_exporter/web-config.yml]
   register: placed
 
@@ -279,13 +279,13 @@ removed:
   returned: always
   type: list
   elements: str
-changed_tags:
-  description: The tags of the files written, once each.
+changed_kinds:
+  description: The kinds of the files written or corrected, once each.
   returned: always
   type: list
   elements: str
-created_tags:
-  description: The tags of the files that did not exist before (a new unit means a daemon that was not running).
+created_kinds:
+  description: The kinds of the files that did not exist before (a new unit means a daemon that was not running).
   returned: always
   type: list
   elements: str
@@ -309,6 +309,11 @@ live_differs:
       description: Relative paths.
       type: list
       elements: str
+msg:
+  description: What changed, in one line (the files written or corrected and removed, their kinds, and how the staged set differs from the live one).
+  returned: always
+  type: str
+  sample: "2 written or corrected (/etc/prometheus/.staging/prometheus.yml, /etc/prometheus/file_sd/node.yml); kinds changed: unit"
 candidate:
   description:
     - In check mode with O(compare_with), when the set would change the live one, a temporary
@@ -355,375 +360,16 @@ service:
       type: bool
 '''
 
-import grp
-import hashlib
 import os
-import pwd
-import re
 import shutil
-import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.tda.monitoring.plugins.module_utils.config_tree import plan
-from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
-from ansible_collections.tda.monitoring.plugins.module_utils.service_state import answers, is_active, is_enabled
-
-DIFF_LIMIT = 256 * 1024
-# what a secret held inline in a file shows as in a diff
-MASK = "********"
-# what a secret file shows as in a diff
-SECRET_SHOWN = "(secret, %s content not shown)\n"
-
-
-def describe(uid, gid, mode):
-    """owner, group and mode as a diff shows them, by name where the name exists."""
-    def name(lookup, number):
-        try:
-            return lookup(number)[0] if isinstance(number, int) else number
-        except KeyError:
-            return str(number)
-    return "owner %s, group %s, mode %04o\n" % (name(pwd.getpwuid, uid), name(grp.getgrgid, gid), mode)
-
-
-def uid_of(module, name):
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        if name.isdigit():
-            return int(name)
-        module.fail_json(msg="file_set: user %r does not exist; create it first (the role's account) or fix the owner" % name)
-
-
-def gid_of(module, name):
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        if name.isdigit():
-            return int(name)
-        module.fail_json(msg="file_set: group %r does not exist; create it first (the role's account) or fix the group" % name)
-
-
-def mode_of(module, text, where):
-    try:
-        return int(str(text), 8)
-    except ValueError:
-        module.fail_json(msg="file_set: mode %r of %s is not an octal mode such as '0640'" % (text, where))
-
-
-class FileSet(object):
-    def __init__(self, module, check=None, owners=None):
-        self.module = module
-        self.check = module.check_mode if check is None else check
-        # the candidate of a check run stands in for an account that does not exist yet with root
-        self.owners = owners
-        # a diff names the path the daemon reads: a staged file by its live path
-        self.shown_as = lambda path: path
-        self.updated, self.removed, self.tags, self.needs, self.diffs = [], [], [], [], []
-        self.created_tags = []
-        self.changed = False
-
-    def run(self, argv):
-        rc, out, err = self.module.run_command(argv)
-        if rc != 0:
-            self.module.fail_json(msg="file_set: %s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()))
-        self.changed = True
-
-    def account(self, spec):
-        user, group = spec["user"], spec["group"]
-        try:
-            grp.getgrnam(group)
-        except KeyError:
-            self.changed = True
-            if not self.check:
-                self.run(["groupadd", "--system", group])
-        for extra in spec["groups"]:
-            try:
-                grp.getgrnam(extra)
-            except KeyError:
-                self.module.fail_json(msg="file_set: supplementary group %r of user %s does not exist; "
-                                          "install what provides it or remove it from the role's groups" % (extra, user))
-        try:
-            entry = pwd.getpwnam(user)
-        except KeyError:
-            self.changed = True
-            if not self.check:
-                argv = ["useradd", "--system", "--gid", group, "--shell", "/usr/sbin/nologin",
-                        "--no-create-home", "--home-dir", "/nonexistent"]
-                if spec["groups"]:
-                    argv += ["--groups", ",".join(spec["groups"])]
-                self.run(argv + [user])
-            return
-        argv = []
-        try:
-            wanted_gid = grp.getgrnam(group).gr_gid
-        except KeyError:
-            wanted_gid = None  # created above, in check mode only
-        if entry.pw_gid != wanted_gid:
-            argv += ["--gid", group]
-        if entry.pw_shell != "/usr/sbin/nologin":
-            argv += ["--shell", "/usr/sbin/nologin"]
-        if entry.pw_dir != "/nonexistent":
-            argv += ["--home", "/nonexistent"]
-        missing = [g for g in spec["groups"] if user not in grp.getgrnam(g).gr_mem and grp.getgrnam(g).gr_gid != entry.pw_gid]
-        if missing:
-            argv += ["--append", "--groups", ",".join(missing)]
-        if argv:
-            self.changed = True
-            if not self.check:
-                self.run(["usermod"] + argv + [user])
-
-    def attributes(self, path, spec):
-        """Correct owner, group and mode; True when something differed (and shown in the diff)."""
-        st = os.lstat(path)
-        uid, gid = self.ids(spec)
-        mode = mode_of(self.module, spec["mode"], path)
-        differs = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode)
-        if differs:
-            self.show(path, describe(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), describe(uid, gid, mode))
-        if differs and not self.check:
-            os.chown(path, uid, gid)
-            os.chmod(path, mode)
-        return differs
-
-    def show(self, path, before, after):
-        shown = self.shown_as(path)
-        self.diffs.append({"before_header": shown, "after_header": shown, "before": before, "after": after})
-
-    def directory(self, spec):
-        path = spec["path"]
-        if os.path.lexists(path) and not os.path.isdir(path):
-            self.module.fail_json(msg="file_set: %s exists and is not a directory; move it aside" % path)
-        if not os.path.isdir(path):
-            self.changed = True
-            self.updated.append(path)
-            uid, gid = self.ids(spec) if self.owners or not self.check else (spec["owner"], spec["group"])
-            self.show(path, "(absent)\n", "directory, %s" % describe(uid, gid, mode_of(self.module, spec["mode"], path)))
-            if self.check:
-                return
-            os.makedirs(path)
-            os.chown(path, uid, gid)
-            os.chmod(path, mode_of(self.module, spec["mode"], path))
-            return
-        if self.attributes(path, spec):
-            self.changed = True
-
-    def write(self, spec, secret):
-        dest = spec["dest"]
-        if spec.get("src"):
-            self.module.fail_json(msg="file_set: src of %s is read by the action plugin on the controller; "
-                                      "call the module through tda.monitoring.file_set, not ansible.legacy" % dest)
-        content = spec.get("content")
-        data = to_bytes(content, errors="surrogate_or_strict") if content is not None else None
-        wanted = hashlib.sha256(data).hexdigest() if data is not None else (spec.get("checksum") or "").lower()
-        if not wanted:
-            self.module.fail_json(msg="file_set: %s has neither content nor checksum" % dest)
-        if os.path.lexists(dest) and not os.path.isfile(dest):
-            self.module.fail_json(msg="file_set: %s exists and is not a regular file; move it aside" % dest)
-        exists = os.path.isfile(dest)
-        same = exists and sha256_of(dest) == wanted
-        if same:
-            if self.attributes(dest, spec):
-                self.changed = True
-                self.updated.append(dest)
-                self._tag(spec)
-            return
-        staged = spec.get("staged")
-        if data is None and not staged:
-            # the action plugin sends the content, then calls again
-            self.needs.append(dest)
-            if self.check:
-                self.changed = True
-                self.updated.append(dest)
-                self._tag(spec)
-            return
-        self.changed = True
-        self.updated.append(dest)
-        self._tag(spec)
-        if not exists and spec.get("tag") and spec["tag"] not in self.created_tags:
-            self.created_tags.append(spec["tag"])
-        if secret:
-            # by path only: a fixed placeholder, never the content nor its checksum
-            self.show(dest, SECRET_SHOWN % "old" if exists else "", SECRET_SHOWN % "new")
-        elif data is not None and spec.get("diff", True):
-            before = ""
-            if exists and os.path.getsize(dest) <= DIFF_LIMIT:
-                with open(dest, "rb") as handle:
-                    before = handle.read().decode("utf-8", "replace")
-            after = content if len(data) <= DIFF_LIMIT else "(%d bytes)\n" % len(data)
-            for value in spec.get("mask") or []:
-                if value:
-                    before, after = before.replace(value, MASK), after.replace(value, MASK)
-            self.show(dest, before, after)
-        if exists:
-            st = os.stat(dest)
-            wanted_ids = self.ids(spec)
-            wanted_mode = mode_of(self.module, spec["mode"], dest)
-            if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != wanted_ids + (wanted_mode,):
-                self.show(dest, describe(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), describe(*(wanted_ids + (wanted_mode,))))
-        if self.check:
-            return
-        if staged and sha256_of(staged) != wanted:
-            self.module.fail_json(msg="file_set: the copy of %s sent to %s does not match its sha256 %s; "
-                                      "the transfer was corrupted, run again" % (dest, staged, wanted))
-        directory = os.path.dirname(dest)
-        if not os.path.isdir(directory):
-            self.module.fail_json(msg="file_set: directory %s of %s does not exist; list it in directories" % (directory, dest))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tda-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if data is not None:
-                    handle.write(data)
-                else:
-                    with open(staged, "rb") as source:
-                        shutil.copyfileobj(source, handle)
-            os.chown(tmp, *self.ids(spec))
-            os.chmod(tmp, mode_of(self.module, spec["mode"], dest))
-            os.rename(tmp, dest)
-        except Exception:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-
-    def ids(self, spec):
-        if self.owners is not None:
-            return self.owners(spec)
-        return uid_of(self.module, spec["owner"]), gid_of(self.module, spec["group"])
-
-    def _tag(self, spec):
-        if spec.get("tag") and spec["tag"] not in self.tags:
-            self.tags.append(spec["tag"])
-
-    def remove(self, path):
-        if not os.path.lexists(path):
-            return
-        self.changed = True
-        self.removed.append(path)
-        self.show(path, "(%s)\n" % ("directory" if os.path.isdir(path) else "file"), "(absent)\n")
-        if self.check:
-            return
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
-
-
-def prune(work, directory, listed):
-    """Remove the regular files of an exclusive directory that the set does not list."""
-    if os.path.isdir(directory):
-        for name in sorted(os.listdir(directory)):
-            path = os.path.join(directory, name)
-            if not name.startswith(".") and os.path.isfile(path) and path not in listed:
-                work.remove(path)
-
-
-def inside(path, directory):
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
-def copy_tree(source, target):
-    """Copy source's files into the existing directory target, with their owners and modes."""
-    for base, _dirs, names in os.walk(source):
-        relative = os.path.relpath(base, source)
-        where = target if relative == "." else os.path.join(target, relative)
-        if relative != ".":
-            os.mkdir(where)
-        st = os.stat(base)
-        os.chown(where, st.st_uid, st.st_gid)
-        os.chmod(where, stat.S_IMODE(st.st_mode))
-        for name in names:
-            path = os.path.join(base, name)
-            if os.path.isfile(path) and not os.path.islink(path):
-                shutil.copy2(path, os.path.join(where, name))
-                st = os.stat(path)
-                os.chown(os.path.join(where, name), st.st_uid, st.st_gid)
-
-
-def build_candidate(module, p, staged):
-    """Check mode: the staging directory as the real run would leave it, built in a temporary
-    directory, so the live set is compared with what would be swapped in and the daemon's own
-    tools can validate it. Returns its path and the owners that do not exist yet (a first
-    install: their files are root's in the candidate, and it is validated as root)."""
-    path = tempfile.mkdtemp(prefix="tda-candidate-")
-    missing = []
-
-    def ids(spec):
-        found = []
-        for name, lookup in ((spec["owner"], lambda n: pwd.getpwnam(n).pw_uid),
-                             (spec["group"], lambda n: grp.getgrnam(n).gr_gid)):
-            try:
-                found.append(lookup(name))
-            except KeyError:
-                if not name.isdigit() and name not in missing:
-                    missing.append(name)
-                found.append(int(name) if name.isdigit() else 0)
-        return tuple(found)
-
-    def moved(where):
-        return os.path.normpath(os.path.join(path, os.path.relpath(where, staged)))
-
-    try:
-        if os.path.isdir(staged):
-            copy_tree(staged, path)
-        work = FileSet(module, check=False, owners=ids)
-        for spec in p["directories"]:
-            if inside(spec["path"], staged):
-                work.directory(dict(spec, path=moved(spec["path"])))
-        listed = set()
-        for key, secret in (("files", False), ("secret_files", True)):
-            for spec in p[key]:
-                if inside(spec["dest"], staged):
-                    listed.add(moved(spec["dest"]))
-                    work.write(dict(spec, dest=moved(spec["dest"])), secret=secret)
-        for dest in work.needs:
-            module.warn("file_set: %s is sent only by the real run; check mode validated the staged copy "
-                        "of it instead" % os.path.join(staged, os.path.relpath(dest, path)))
-        for where in p["absent"]:
-            if inside(where, staged):
-                work.remove(moved(where))
-        for directory in p["exclusive"]:
-            if inside(directory, staged):
-                prune(work, moved(directory), listed)
-    except Exception:
-        shutil.rmtree(path, ignore_errors=True)
-        raise
-    return dict(path=path, owners_missing=missing)
-
-
-def output_of(module, argv):
-    """stdout and stderr of a read-only command, or an empty string when its program does not exist."""
-    if not argv or not os.path.exists(argv[0]):
-        return ""
-    _rc, out, err = module.run_command(argv)
-    return (out or "") + (err or "")
-
-
-def service_state(module, spec):
-    """Enabled, active, answering: reported, never changed (service_ready does that)."""
-    state = dict(name=spec["name"], enabled=is_enabled(module, spec["name"]), active=is_active(module, spec["name"]),
-                 answering=False)
-    if state["active"]:
-        state["answering"] = answers(spec["url"], spec["host"], spec["port"], spec) is None
-    state["ready"] = state["enabled"] and state["active"] and state["answering"]
-    return state
+from ansible_collections.tda.monitoring.plugins.module_utils.file_set_parts import (
+    FileSet, build_candidate, file_options, inside, output_of, probe, prune, service_state, summary)
 
 
 def main():
-    file_options = dict(
-        dest=dict(type="path", required=True, aliases=["name", "path"]),
-        content=dict(type="str"),
-        src=dict(type="path"),
-        optional=dict(type="bool", default=False),
-        checksum=dict(type="str"),
-        staged=dict(type="path"),
-        owner=dict(type="str", default="root"),
-        group=dict(type="str", default="root"),
-        mode=dict(type="str", default="0644"),
-        tag=dict(type="str"),
-        diff=dict(type="bool", default=True),
-        mask=dict(type="list", elements="str", default=[], no_log=True),
-    )
     module = AnsibleModule(
         argument_spec=dict(
             root=dict(type="path"),
@@ -738,16 +384,9 @@ def main():
                 group=dict(type="str", default="root"),
                 mode=dict(type="str", default="0755"),
             )),
-            files=dict(type="list", elements="dict", default=[], options=file_options),
+            files=dict(type="list", elements="dict", default=[], options=file_options(secret=False)),
             # the list holds paths too; only each content is hidden
-            secret_files=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
-                dest=dict(type="path", required=True, aliases=["name", "path"]),
-                content=dict(type="str", required=True, no_log=True),
-                owner=dict(type="str", default="root"),
-                group=dict(type="str", default="root"),
-                mode=dict(type="str", default="0640"),
-                tag=dict(type="str"),
-            )),
+            secret_files=dict(type="list", elements="dict", default=[], no_log=False, options=file_options(secret=True)),
             absent=dict(type="list", elements="path", default=[]),
             exclusive=dict(type="list", elements="path", default=[]),
             compare_with=dict(type="dict", options=dict(
@@ -783,12 +422,7 @@ def main():
                 spec[field] = under_root(spec[field])
         p["absent"] = [under_root(path) for path in p["absent"]]
         p["exclusive"] = [under_root(path) for path in p["exclusive"]]
-    probe_output = ""
-    if p["probe"]:
-        probe_output = output_of(module, p["probe"]["command"])
-        if p["probe"]["refuse_pattern"] and re.search(p["probe"]["refuse_pattern"], probe_output):
-            said = (probe_output.strip().splitlines() or [""])[0]
-            module.fail_json(msg="%s (the host says: %s)" % (p["probe"]["refuse_msg"], said), changed=False)
+    probe_output = probe(module, p["probe"])
     work = FileSet(module)
     if p["compare_with"]:
         staged_dir = os.path.normpath(os.path.join(p["root"], p["compare_with"]["staged"]))
@@ -820,11 +454,12 @@ def main():
         if candidate and not (updated or removed):
             shutil.rmtree(candidate["path"], ignore_errors=True)
             candidate = None
-    result = dict(changed=work.changed, updated=work.updated, removed=work.removed, changed_tags=work.tags,
-                  created_tags=work.created_tags, needs=work.needs,
+    result = dict(changed=work.changed, updated=work.updated, removed=work.removed, changed_kinds=work.kinds,
+                  created_kinds=work.created_kinds, needs=work.needs,
                   command_output=output_of(module, p["command"]), probe_output=probe_output)
     if differs is not None:
         result["live_differs"] = differs
+    result["msg"] = summary(work, differs)
     if candidate:
         result["candidate"] = candidate
     if p["service"]:

@@ -45,7 +45,7 @@ def test_large_file_sent_only_when_it_differs_and_optional_files(tmp_path):
           tda.monitoring.file_set:
             directories: [{path: "%s"}]
             files:
-              - {dest: "%s", src: "%s", mode: "0755", tag: release}
+              - {dest: "%s", src: "%s", mode: "0755", kind: release}
               - {dest: "%s/extra", src: "%s/not-in-this-build", optional: true}
           register: placed
         - name: Result
@@ -54,7 +54,7 @@ def test_large_file_sent_only_when_it_differs_and_optional_files(tmp_path):
     rc, out = playbook(tmp_path, tasks)
     assert rc == 0, out
     result = json.loads((tmp_path / "result.json").read_text())
-    assert result["changed"] and result["changed_tags"] == ["release"] and result["needs"] == []
+    assert result["changed"] and result["changed_kinds"] == ["release"] and result["needs"] == []
     assert dest.read_bytes() == big.read_bytes() and not (dest.parent / "extra").exists()
     # the controller remembers the sum beside the file, and the second run sends nothing
     assert (big.parent / ".daemon.tda-sha256").read_text().split()[-1] == hashlib.sha256(big.read_bytes()).hexdigest()

@@ -17,13 +17,13 @@ def test_first_run_writes_second_run_confirms(tmp_path, module):
     root = tmp_path / "etc"
     args = dict(root=str(root),
                 directories=[{"path": ".", "mode": "0750"}, {"path": "web", "mode": "0750"}],
-                files=[{"dest": "daemon.service", "content": "[Service]\n", "tag": "unit"},
+                files=[{"dest": "daemon.service", "content": "[Service]\n", "kind": "unit"},
                        {"path": "web/tls.crt", "content": "CERT\n", "mode": "0644"}],
-                secret_files=[{"name": "password", "content": "s3cret-value", "tag": "start"}])
+                secret_files=[{"name": "password", "content": "s3cret-value", "kind": "start"}])
     rc, result = module("file_set", _ansible_diff=True, **args)
     assert rc == 0 and result["changed"], result
-    assert sorted(result["changed_tags"]) == ["start", "unit"]
-    assert sorted(result["created_tags"]) == ["start", "unit"]  # nothing of these existed: a fresh daemon
+    assert sorted(result["changed_kinds"]) == ["start", "unit"]
+    assert sorted(result["created_kinds"]) == ["start", "unit"]  # nothing of these existed: a fresh daemon
     assert (root / "daemon.service").read_text() == "[Service]\n"
     assert (root / "password").read_text() == "s3cret-value"
     assert mode(root) == 0o750 and mode(root / "password") == 0o640 and mode(root / "web" / "tls.crt") == 0o644
@@ -36,7 +36,7 @@ def test_first_run_writes_second_run_confirms(tmp_path, module):
     assert shown[str(root / "password")]["after"] == "(secret, new content not shown)\n"
     assert "s3cret-value" not in json.dumps(result)
     rc, result = module("file_set", _ansible_diff=True, **args)
-    assert rc == 0 and not result["changed"] and result["updated"] == [] and result["changed_tags"] == []
+    assert rc == 0 and not result["changed"] and result["updated"] == [] and result["changed_kinds"] == []
     assert "diff" not in result
 
 
@@ -44,8 +44,8 @@ def test_a_mode_change_alone_is_corrected_and_tagged(tmp_path, module):
     dest = tmp_path / "unit"
     dest.write_text("same\n")
     os.chmod(str(dest), 0o600)
-    rc, result = module("file_set", files=[{"dest": str(dest), "content": "same\n", "tag": "unit"}])
-    assert rc == 0 and result["changed"] and result["changed_tags"] == ["unit"] and result["created_tags"] == []
+    rc, result = module("file_set", files=[{"dest": str(dest), "content": "same\n", "kind": "unit"}])
+    assert rc == 0 and result["changed"] and result["changed_kinds"] == ["unit"] and result["created_kinds"] == []
     assert mode(dest) == 0o644
 
 
@@ -65,7 +65,7 @@ def test_checksum_only_content_is_asked_for_then_verified(tmp_path, module):
     dest = tmp_path / "bin" / "daemon"
     dest.parent.mkdir()
     dest.write_bytes(b"old binary")
-    spec = {"dest": str(dest), "checksum": wanted, "mode": "0755", "tag": "release"}
+    spec = {"dest": str(dest), "checksum": wanted, "mode": "0755", "kind": "release"}
     rc, result = module("file_set", files=[spec])
     assert rc == 0 and result["needs"] == [str(dest)] and dest.read_bytes() == b"old binary"
     staged = tmp_path / "staged"
@@ -75,7 +75,7 @@ def test_checksum_only_content_is_asked_for_then_verified(tmp_path, module):
     assert dest.read_bytes() == b"old binary"
     staged.write_bytes(payload)
     rc, result = module("file_set", files=[dict(spec, staged=str(staged))])
-    assert rc == 0 and result["changed"] and result["changed_tags"] == ["release"]
+    assert rc == 0 and result["changed"] and result["changed_kinds"] == ["release"]
     assert dest.read_bytes() == payload and mode(dest) == 0o755
     rc, result = module("file_set", files=[spec])
     assert rc == 0 and not result["changed"] and result["needs"] == []
