@@ -18,7 +18,6 @@ import stat
 import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.tda.monitoring.plugins.module_utils.config_tree import plan
 from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
 from ansible_collections.tda.monitoring.plugins.module_utils.service_state import answers, is_active, is_enabled
 
@@ -39,22 +38,23 @@ def describe(uid, gid, mode):
     return "owner %s, group %s, mode %04o\n" % (name(pwd.getpwuid, uid), name(grp.getgrgid, gid), mode)
 
 
-def uid_of(module, name):
+def _id_of(module, name, lookup, what):
+    """The number of a user or group name (a number stands for itself), or a failure saying so."""
     try:
-        return pwd.getpwnam(name).pw_uid
+        return lookup(name)[2]
     except KeyError:
         if name.isdigit():
             return int(name)
-        module.fail_json(msg="file_set: user %r does not exist; create it first (the role's account) or fix the owner" % name)
+        module.fail_json(msg="file_set: %s %r does not exist; create it first (the role's account) or fix the %s"
+                             % (what, name, "owner" if what == "user" else what))
+
+
+def uid_of(module, name):
+    return _id_of(module, name, pwd.getpwnam, "user")
 
 
 def gid_of(module, name):
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        if name.isdigit():
-            return int(name)
-        module.fail_json(msg="file_set: group %r does not exist; create it first (the role's account) or fix the group" % name)
+    return _id_of(module, name, grp.getgrnam, "group")
 
 
 def mode_of(module, text, where):
