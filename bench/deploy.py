@@ -16,6 +16,7 @@ revision's no-change re-run on the same hosts in the same run (median of three),
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -109,7 +110,10 @@ def baseline_tree(revision, work):
     if not revision:
         return None
     tree = os.path.join(work, "baseline")
+    # the machine's cache outlives checkouts: a worktree another clone left there goes first
     subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree], capture_output=True, check=False)
+    shutil.rmtree(tree, ignore_errors=True)
+    sh("git", "-C", ROOT, "worktree", "prune")
     sh("git", "-C", ROOT, "worktree", "add", "--detach", tree, revision)
     link = os.path.join(tree, "collections", "ansible_collections", "tda")
     os.makedirs(link, exist_ok=True)
