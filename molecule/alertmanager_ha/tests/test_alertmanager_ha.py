@@ -10,7 +10,7 @@ import time
 import testinfra
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_dashboard_metrics_exported, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 NODES = ["tda-mol-alertmanager_ha-am%d" % n for n in (1, 2, 3)]
 testinfra_hosts = ["ansible://" + NODES[0]]
@@ -84,6 +84,19 @@ def test_alert_posted_to_every_node_is_notified_once_also_with_a_node_down(host)
     finally:
         assert node(NODES[2]).run("systemctl start alertmanager").rc == 0
     assert wait_for(lambda: all(len(status(n)["cluster"]["peers"]) == 3 for n in NODES), timeout=60)
+
+
+def test_check_mode_predicts_a_routing_change_on_every_node(host):
+    route = {"alertmanager_route": {"receiver": "sink", "group_by": ["alertname"], "group_wait": "2s",
+                                    "group_interval": "5s", "repeat_interval": "4h"}}
+    _check, real = assert_check_mode_predicts_the_real_run(
+        host, ["-e", json.dumps(route)], ["/etc/alertmanager", "/etc/systemd/system/alertmanager.service"],
+        ["alertmanager"])
+    assert real.count("Activate | reload and verify: alertmanager") == 1
+    for name in NODES:
+        assert "group_wait: 2s" in status(name)["config"]["original"]
+    rc, out = converge()
+    assert rc == 0, out[-3000:]
 
 
 def test_upgrade_restarts_one_node_at_a_time_and_a_firing_alert_is_notified_once(host):

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, converge  # noqa: E402  pylint: disable=wrong-import-position
 
 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
@@ -73,8 +73,12 @@ def test_second_architecture_verified_in_the_controller_cache():
 
 
 def test_upgrade_to_a_newer_version_than_debians(host):
-    rc, out = converge("-e", "archive_version=1.11.1")
-    assert rc == 0, out[-3000:]
+    # check mode first: the new release is fetched and verified on the controller, nothing on the
+    # host changes, and the upgrade's changed tasks (the binary, the restart) are predicted
+    _check, out = assert_check_mode_predicts_the_real_run(
+        host, ["-e", "archive_version=1.11.1"],
+        ["/usr/local/bin/node_exporter", "/etc/node_exporter", "/etc/systemd/system/node_exporter.service"],
+        ["node_exporter"])
     assert version(host) == "1.11.1"
     expected = {"node_exporter-1.11.1.linux-%s.tar.gz" % arch for arch in ("amd64", "arm64")}
     assert set(cached_archives("1.11.1")) == expected

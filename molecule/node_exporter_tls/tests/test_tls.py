@@ -1,8 +1,13 @@
 """node_exporter with TLS and basic auth: 401 without credentials, 200 with, and no secret in -vvv output."""
+import json
 import os
 import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import assert_check_mode_predicts_the_real_run, converge  # noqa: E402  pylint: disable=wrong-import-position
 
 URL = "https://127.0.0.1:9100/metrics"
 PASSWORD = "tls-scenario-S3cret-9f2c71"
@@ -97,3 +102,14 @@ def test_a_users_play_notifies_reload_and_nothing_restarts(host):
     out = user_play("reload")
     assert "nothing to reload (the web config is read on every request), it serves: node_exporter" in out, out[-3000:]
     assert started(host) == before, "a reload restarted node_exporter"
+
+
+def test_check_mode_predicts_the_restart_of_a_collector_change(host):
+    check, _real = assert_check_mode_predicts_the_real_run(
+        host, ["-e", json.dumps({"node_exporter_disabled_collectors": ["mdadm"]})],
+        ["/etc/node_exporter", "/etc/systemd/system/node_exporter.service"], ["node_exporter"])
+    assert "--no-collector.mdadm" in check and "Restart | restart: node_exporter on" in check, check[-3000:]
+    assert "--no-collector.mdadm" in host.run("systemctl show -P ExecStart node_exporter").stdout
+    assert PASSWORD not in check
+    rc, out = converge()
+    assert rc == 0, out[-3000:]
