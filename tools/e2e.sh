@@ -19,6 +19,15 @@ recap_changed() {  # log -> sum of changed= over the PLAY RECAP lines
   awk '/PLAY RECAP/ { recap = 1 } recap && /changed=/ { sub(/.*changed=/, ""); sum += $1 } END { print sum + 0 }' "$1"
 }
 
+leaked_secrets() {  # log -> the names of the lab vault's secrets found in it
+  python3 - "$1" <<'PY'
+import sys, yaml
+secrets = yaml.safe_load(open("inventories/lab/group_vars/all/vault.yml"))
+text = open(sys.argv[1], errors="replace").read()
+print(" ".join(name for name, value in secrets.items() if str(value) in text))
+PY
+}
+
 step "a fresh lab: whatever lab exists is removed first"
 bash tools/lab.sh down
 step "lab up (services, then site.yml)"
@@ -31,13 +40,7 @@ if [ $status -eq 0 ]; then
   changed=$(recap_changed "$out/site-vvv.log")
   echo "   changed tasks: $changed"
   [ "$changed" = 0 ] || fail "the second deploy changed $changed tasks"
-  leaked=$(python3 - "$out/site-vvv.log" <<'PY'
-import sys, yaml
-secrets = yaml.safe_load(open("inventories/lab/group_vars/all/vault.yml"))
-text = open(sys.argv[1], errors="replace").read()
-print(" ".join(name for name, value in secrets.items() if str(value) in text))
-PY
-)
+  leaked=$(leaked_secrets "$out/site-vvv.log")
   echo "   secrets of inventories/lab/group_vars/all/vault.yml searched: $(grep -c '^vault_' inventories/lab/group_vars/all/vault.yml); found: ${leaked:-none}"
   [ -z "$leaked" ] || fail "secrets in -vvv output: $leaked"
 
@@ -53,13 +56,7 @@ PY
   for shown in "group_wait: 11s" "scrape_interval: 31s"; do
     grep -qE -- "^\+\s+$shown\$" "$out/site-check-pending.log" || fail "the check run's diff does not show '$shown'"
   done
-  leaked=$(python3 - "$out/site-check-pending.log" <<'PY'
-import sys, yaml
-secrets = yaml.safe_load(open("inventories/lab/group_vars/all/vault.yml"))
-text = open(sys.argv[1], errors="replace").read()
-print(" ".join(name for name, value in secrets.items() if str(value) in text))
-PY
-)
+  leaked=$(leaked_secrets "$out/site-check-pending.log")
   echo "   changed tasks predicted: $(recap_changed "$out/site-check-pending.log"); secrets found: ${leaked:-none}"
   [ -z "$leaked" ] || fail "secrets in the -vvv --diff output of a pending change: $leaked"
 

@@ -128,3 +128,19 @@ def unreadable_references(references, placed):
             errors.append(_error(path, "%s names %s, which %s; create it readable by the daemon's user "
                                        "or fix %s" % (ref["field"], path, why, ref["field"])))
     return errors
+
+
+# the options of a validation module that checks the files its configuration names
+REFERENCE_OPTIONS = dict(
+    referenced_files=dict(type="list", elements="dict", default=[], options=dict(
+        field=dict(type="str", required=True), path=dict(type="path", required=True))),
+    placed=dict(type="list", elements="path", default=[]),
+)
+
+
+def fail_on_unreadable_references(module, config_file, daemon, result):
+    """Fail naming every file of referenced_files the daemon (this process's user) could not read."""
+    result["errors"] = unreadable_references(module.params["referenced_files"], module.params["placed"])
+    if result["errors"]:
+        module.fail_json(msg="%s names files %s could not read: %s" % (config_file, daemon, format_errors(result["errors"])),
+                         **result)

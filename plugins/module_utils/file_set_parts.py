@@ -126,14 +126,20 @@ class FileSet(object):
             if not self.check:
                 self.run(["usermod"] + argv + [user])
 
-    def attributes(self, path, spec):
-        """Correct owner, group and mode; True when something differed (and shown in the diff)."""
+    def compare(self, path, spec):
+        """(differs, uid, gid, mode): path's owner, group and mode against spec's; a difference
+        is shown in the diff."""
         st = os.lstat(path)
         uid, gid = self.ids(spec)
         mode = mode_of(self.module, spec["mode"], path)
         differs = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode)
         if differs:
             self.show(path, describe(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), describe(uid, gid, mode))
+        return differs, uid, gid, mode
+
+    def attributes(self, path, spec):
+        """Correct owner, group and mode; True when something differed (and shown in the diff)."""
+        differs, uid, gid, mode = self.compare(path, spec)
         if differs and not self.check:
             os.chown(path, uid, gid)
             os.chmod(path, mode)
@@ -209,11 +215,7 @@ class FileSet(object):
                     before, after = before.replace(value, MASK), after.replace(value, MASK)
             self.show(dest, before, after)
         if exists:
-            st = os.stat(dest)
-            wanted_ids = self.ids(spec)
-            wanted_mode = mode_of(self.module, spec["mode"], dest)
-            if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != wanted_ids + (wanted_mode,):
-                self.show(dest, describe(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), describe(*(wanted_ids + (wanted_mode,))))
+            self.compare(dest, spec)  # the new content is written with spec's owner and mode
         if self.check:
             return
         if staged and sha256_of(staged) != wanted:

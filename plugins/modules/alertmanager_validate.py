@@ -49,28 +49,8 @@ options:
     type: list
     elements: path
     default: [/usr/share/prometheus/alertmanager]
-  referenced_files:
-    description:
-      - Files the configuration names (C(*_file) fields; the P(tda.monitoring.file_references#filter) filter
-        lists them), each checked to exist and be readable by the user the module runs as (become the
-        daemon's user). The tool accepts a path that does not exist; the daemon fails only when it reads it.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      field:
-        description: Where the configuration names the file, for the message.
-        type: str
-        required: true
-      path:
-        description: The file.
-        type: path
-        required: true
-  placed:
-    description: Paths the same run puts in place (in check mode, not yet); not checked.
-    type: list
-    elements: path
-    default: []
+extends_documentation_fragment:
+  - tda.monitoring.referenced_files
 attributes:
   check_mode:
     description: In check mode it reports what it would do and changes nothing.
@@ -130,7 +110,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tda.monitoring.plugins.module_utils.amconfig import check_templates
 from ansible_collections.tda.monitoring.plugins.module_utils.checkers import (
-    find_tool, format_errors, run_checked, unreadable_references)
+    find_tool, format_errors, run_checked, fail_on_unreadable_references, REFERENCE_OPTIONS)
 
 
 def run_route_test(module, amtool, config_file, test):
@@ -157,9 +137,7 @@ def main():
             amtool=dict(type="path"),
             default_template_dirs=dict(type="list", elements="path",
                                        default=["/usr/share/prometheus/alertmanager"]),
-            referenced_files=dict(type="list", elements="dict", default=[], options=dict(
-                field=dict(type="str", required=True), path=dict(type="path", required=True))),
-            placed=dict(type="list", elements="path", default=[]),
+            **REFERENCE_OPTIONS
         ),
         supports_check_mode=True,
     )
@@ -182,10 +160,7 @@ def main():
         result["errors"] = errors
         module.fail_json(msg="templates of %s: %s" % (config_file, format_errors(errors)), **result)
 
-    result["errors"] = unreadable_references(module.params["referenced_files"], module.params["placed"])
-    if result["errors"]:
-        module.fail_json(msg="%s names files Alertmanager could not read: %s" % (config_file, format_errors(result["errors"])),
-                         **result)
+    fail_on_unreadable_references(module, config_file, "Alertmanager", result)
 
     for test in module.params["route_tests"]:
         result["route_tests"].append(run_route_test(module, amtool, config_file, test))

@@ -42,28 +42,8 @@ options:
     description: Check the configuration for Prometheus in agent mode (C(--agent), promtool 2.38 and later).
     type: bool
     default: false
-  referenced_files:
-    description:
-      - Files the configuration names (C(*_file) fields; the P(tda.monitoring.file_references#filter) filter
-        lists them), each checked to exist and be readable by the user the module runs as (become the
-        daemon's user). The tool accepts a path that does not exist; the daemon fails only when it reads it.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      field:
-        description: Where the configuration names the file, for the message.
-        type: str
-        required: true
-      path:
-        description: The file.
-        type: path
-        required: true
-  placed:
-    description: Paths the same run puts in place (in check mode, not yet); not checked.
-    type: list
-    elements: path
-    default: []
+extends_documentation_fragment:
+  - tda.monitoring.referenced_files
 attributes:
   check_mode:
     description: In check mode it reports what it would do and changes nothing.
@@ -131,7 +111,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tda.monitoring.plugins.module_utils.checkers import (
-    find_tool, format_errors, run_checked, unreadable_references)
+    find_tool, format_errors, run_checked, fail_on_unreadable_references, REFERENCE_OPTIONS)
 
 _CHECKED_RULE_FILE = re.compile(r"^Checking (?P<file>\S+)\s*$", re.M)
 
@@ -144,9 +124,7 @@ def main():
             promtool=dict(type="path"),
             lint=dict(type="str", choices=["all", "duplicate-rules", "none"], default="duplicate-rules"),
             agent=dict(type="bool", default=False),
-            referenced_files=dict(type="list", elements="dict", default=[], options=dict(
-                field=dict(type="str", required=True), path=dict(type="path", required=True))),
-            placed=dict(type="list", elements="path", default=[]),
+            **REFERENCE_OPTIONS
         ),
         supports_check_mode=True,
     )
@@ -171,10 +149,7 @@ def main():
         module.fail_json(msg="promtool rejected %s: %s" % (config_file, format_errors(errors)),
                          transcript=transcript, **result)
 
-    result["errors"] = unreadable_references(module.params["referenced_files"], module.params["placed"])
-    if result["errors"]:
-        module.fail_json(msg="%s names files Prometheus could not read: %s" % (config_file, format_errors(result["errors"])),
-                         **result)
+    fail_on_unreadable_references(module, config_file, "Prometheus", result)
 
     for test_file in module.params["rule_tests"]:
         if not os.path.isfile(test_file):

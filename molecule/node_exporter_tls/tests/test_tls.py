@@ -76,13 +76,10 @@ def test_verbose_rerun_is_unchanged_and_leaks_no_secret(verbose_rerun):
 
 
 def user_play(action):
-    env = dict(os.environ)
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], "-e", "user_action=%s" % action,
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "user-play.yml")],
-        capture_output=True, text=True, env=env, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return proc.stdout
+    """The scenario's user-play.yml, a user's own play, with the handler to notify."""
+    rc, out = converge("-e", "user_action=%s" % action, playbook="user-play.yml")
+    assert rc == 0, out[-3000:]
+    return out
 
 
 def started(host):

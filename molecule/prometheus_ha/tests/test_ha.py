@@ -3,9 +3,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import converge  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = "ha-scenario-Rw-7d41c9"
 RECEIVER = "https://127.0.0.1:9090"
@@ -93,13 +97,10 @@ def test_flag_change_restarts_the_pair_one_member_at_a_time():
 
 
 def user_play(action):
-    env = dict(os.environ)
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], "-e", "user_action=%s" % action,
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "user-play.yml")],
-        capture_output=True, text=True, env=env, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return proc.stdout
+    """The scenario's user-play.yml, a user's own play, with the handler to notify."""
+    rc, out = converge("-e", "user_action=%s" % action, playbook="user-play.yml")
+    assert rc == 0, out[-3000:]
+    return out
 
 
 def started_and_reloaded(name):
