@@ -46,7 +46,7 @@ def test_stub_status_nginx_refuses_is_put_back(host):
     assert rc != 0, "check mode accepted what nginx refuses: " + check[-2000:]
     assert host_state(host, ["/etc/nginx"], ["nginx"]) == state
     assert host.run("ls -d /tmp/tda-candidate-nginx-* 2>/dev/null").stdout == ""
-    rc, out = converge("-e", "scenario_stub_status_listen=127.0.0.1:notaport")
+    rc, out = converge("--tags", "nginx_exporter", "-e", "scenario_stub_status_listen=127.0.0.1:notaport")
     assert rc != 0
     assert "nginx refused /etc/nginx/conf.d/tda-stub-status.conf" in out, out[-3000:]
     assert 'invalid port in "127.0.0.1:notaport"' in nginx_refusal(out), out[-3000:]
