@@ -77,7 +77,10 @@ def refusal(output):
 
 def host_state(host, paths, units):
     """What a check run must leave alone: every file and directory under paths (sha256, owner,
-    group, mode), each unit's MainPID, and candidates left in the temporary directory."""
+    group, mode), each unit's MainPID, and candidates left in the temporary directory. host may
+    be a list of hosts (an HA pair, a cluster): the state of each."""
+    if isinstance(host, (list, tuple)):
+        return [host_state(one, paths, units) for one in host]
     listing = host.run("find %s -printf '%%p %%u:%%g %%m\\n' 2>/dev/null | sort; "
                        "find %s -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; "
                        "ls -d /tmp/tda-candidate-* 2>/dev/null; true" % (" ".join(paths), " ".join(paths))).stdout
@@ -85,14 +88,15 @@ def host_state(host, paths, units):
     return listing, pids
 
 
-def assert_check_mode_predicts_the_real_run(host, change, paths, units, check_only=()):
-    """A changed variable: `--check --diff` changes nothing on the host and reports changed
-    exactly the tasks the real run that follows changes. Returns both outputs."""
+def assert_check_mode_predicts_the_real_run(host, change, paths, units, check_only=(), verbose=False):
+    """A changed variable: `--check --diff` changes nothing on the host (or on any of a list of
+    hosts) and reports changed exactly the tasks the real run that follows changes; verbose runs
+    both with -vvv --diff. Returns both outputs."""
     before = host_state(host, paths, units)
-    rc, check = converge("--check", "--diff", *(list(check_only) + list(change)))
+    rc, check = converge("--check", "--diff", *(list(check_only) + list(change)), verbose=verbose)
     assert rc == 0, check[-3000:]
     assert host_state(host, paths, units) == before, "the check run changed the host"
-    rc, real = converge(*change)
+    rc, real = converge(*change, verbose=verbose)
     assert rc == 0, real[-3000:]
     predicted, done = by_task(changed_task_names(check)), by_task(changed_task_names(real))
     print("check mode predicted %d changed tasks: %s" % (len(predicted), predicted))

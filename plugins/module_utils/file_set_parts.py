@@ -19,7 +19,7 @@ import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.tda.monitoring.plugins.module_utils.digest import sha256_of
-from ansible_collections.tda.monitoring.plugins.module_utils.service_state import answers, is_active, is_enabled
+from ansible_collections.tda.monitoring.plugins.module_utils.service_state import answers, is_active, is_enabled, restart_owed
 
 DIFF_LIMIT = 256 * 1024
 # what a secret held inline in a file shows as in a diff
@@ -360,6 +360,7 @@ def service_state(module, spec):
     if state["active"]:
         state["answering"] = answers(spec["url"], spec["host"], spec["port"], spec) is None
     state["ready"] = state["enabled"] and state["active"] and state["answering"]
+    state["restart_owed"] = state["active"] and restart_owed(module, spec["name"])
     return state
 
 

@@ -6,7 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import socket
+import time
 from urllib.error import HTTPError, URLError
 
 ENABLED_STATES = ("enabled", "enabled-runtime", "static", "alias")
@@ -25,6 +27,37 @@ def is_enabled(module, name):
 
 def is_active(module, name):
     return systemctl(module, "is-active", name)[1].strip() == "active"
+
+
+def has_exited(module, name):
+    """Whether the unit's process has exited since it was started: stopped, failed, or waiting for
+    systemd's next automatic restart (Restart=on-failure)."""
+    return systemctl(module, "show", "-P", "SubState", name)[1].strip() in ("dead", "failed", "auto-restart")
+
+
+def restart_owed(module, name):
+    """Whether the running process predates its unit file or a drop-in, or runs a binary that has
+    since been replaced: a run that placed them but never restarted it (a member held back because
+    the one before it failed, an interrupted play) left a restart owed."""
+    _rc, out, _err = systemctl(module, "show", "-p", "MainPID", "-p", "ExecMainStartTimestampMonotonic",
+                               "-p", "FragmentPath", "-p", "DropInPaths", name)
+    props = dict(line.split("=", 1) for line in (out or "").splitlines() if "=" in line)
+    try:
+        pid, started = int(props.get("MainPID") or 0), int(props.get("ExecMainStartTimestampMonotonic") or 0)
+    except ValueError:
+        return False
+    if not pid or not started:
+        return False
+    # systemd's monotonic clock is Python's: the start as wall-clock time, to compare with mtimes
+    started_at = time.time() - (time.monotonic() - started / 1e6)
+    for path in [props.get("FragmentPath", "")] + props.get("DropInPaths", "").split():
+        # a second of slack: a file written just before the restart that applied it is not newer
+        if path and os.path.exists(path) and os.stat(path).st_mtime > started_at + 1:
+            return True
+    try:
+        return os.readlink("/proc/%d/exe" % pid).endswith(" (deleted)")
+    except OSError:
+        return False
 
 
 def journal(module, name):

@@ -358,6 +358,12 @@ service:
     ready:
       description: All three.
       type: bool
+    restart_owed:
+      description:
+        - Running, but started before its unit file or a drop-in was last written, or running a binary
+          that has since been replaced; a run that placed them and never restarted the daemon left
+          this restart owed, and the daemon role does it.
+      type: bool
 '''
 
 import os

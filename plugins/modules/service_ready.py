@@ -93,7 +93,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tda.monitoring.plugins.module_utils.api_client import http_argument_spec
 from ansible_collections.tda.monitoring.plugins.module_utils.service_state import (
-    answers, is_active, is_enabled, journal, systemctl)
+    answers, has_exited, is_active, is_enabled, journal, systemctl)
 
 
 def main():
@@ -136,6 +136,10 @@ def main():
         problem = answers(p["url"], p["host"], p["port"], p)
         if problem is None:
             break
+        # a daemon that exited (a flag it refuses, a file it cannot read) will not answer: no wait
+        if has_exited(module, name):
+            module.fail_json(msg="%s exited instead of serving (%s). Its journal: %s"
+                                 % (name, problem, journal(module, name)), **result)
         if time.time() - started >= p["wait"]:
             module.fail_json(msg="%s runs but did not answer within %ds: %s. Its journal: %s"
                                  % (name, p["wait"], problem, journal(module, name)), **result)

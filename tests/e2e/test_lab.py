@@ -7,6 +7,7 @@ notification reaches every receiver configured to send one.
 
 Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
 import json
+import os
 import subprocess
 import time
 import urllib.parse
@@ -173,6 +174,9 @@ def faults_induced():
             if name not in healed:
                 HEAL[name]()
                 healed[name] = time.time()
+        # tools/e2e.sh holds its deploy checks until here: their load would skew the timed path
+        if os.environ.get("TDA_E2E_HEALED_MARK"):
+            Path(os.environ["TDA_E2E_HEALED_MARK"]).write_text("healed\n")
 
     def all_resolved():
         seen = {(n[0], n[1]) for n in notifications() if n[2] == "resolved"}

@@ -160,6 +160,7 @@ echo "$(basename "$0") $*" >> "%(log)s"
 case "$1" in
   is-enabled) cat "%(state)s/enabled" ;;
   is-active) cat "%(state)s/active" ;;
+  show) cat "%(state)s/substate" 2>/dev/null ;;
   -u) echo "level=error msg=\\"listen tcp: address already in use\\"" ;;
 esac
 """

@@ -15,12 +15,13 @@ ENTRY_POINTS = {
     "fetch": ["fetch.yml"],
     "install": ["install.yml", "install_package.yml", "install_archive.yml", "install_offline.yml"],
     "configure": ["configure.yml", "configure_apply.yml"],
-    "activate": ["activate.yml", "activate_apply.yml"],
+    # validate.yml also runs from the reload handler, on the live set
+    "activate": ["activate.yml", "activate_apply.yml", "validate.yml"],
     "service": ["service.yml", "service_apply.yml"],
     "restart_one": ["restart_one.yml"],
     "remove": ["remove.yml"],
     "artefact": ["artefact.yml", "facts.yml"],
-    "handlers": ["handler_restart.yml", "handler_reload.yml"],
+    "handlers": ["handler_restart.yml", "handler_reload.yml", "reload_one.yml"],
 }
 SHARED = {"__daemon_state"}
 NAME = re.compile(r"\b(__?daemon_[a-z0-9_]+)")

@@ -93,7 +93,7 @@ def test_module_the_exporter_rejects_is_stopped_before_the_swap(host):
                                                    "http": {"fail_if_body_matches_regexp": ["(unclosed"]}}}}
     rc, out = converge(*ONLY, "-e", json.dumps(broken))
     assert rc != 0
-    assert "check the staged configuration with the daemon's own check" in out and "unclosed" in out, out[-2500:]
+    assert "the staged configuration with the daemon's own check" in out and "unclosed" in out, out[-2500:]
     assert host.file("/etc/blackbox_exporter/blackbox.yml").content_string == before
     assert exporter_metric(host, "process_start_time_seconds") == started
     assert exporter_metric(host, "blackbox_exporter_config_last_reload_successful") == 1

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, converge  # noqa: E402  pylint: disable=wrong-import-position
 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 FIXTURES = os.path.join(EPHEMERAL, "fixtures")
@@ -112,6 +112,23 @@ def test_flink_reporter_set_outside_the_block_is_named_and_nothing_changes(host)
         assert host.file(path).content_string == before
     finally:
         host.run("sed -i '/^metrics.reporter.prom.port: 9999$/d' %s" % path)
+
+
+def test_check_mode_predicts_the_real_run_of_a_change_to_all_three(host):
+    """A new housekeeping interval (cAdvisor's unit), agent port (the rules and the broker's
+    drop-in) and reporter port (Flink's configuration block): --check --diff touches none of
+    them and names exactly the tasks the real run changes."""
+    change = ["-e", "cadvisor_housekeeping_interval=15s", "-e", "kafka_jmx_exporter_port=7072",
+              "-e", "flink_prometheus_reporter_port=9250"]
+    check, _real = assert_check_mode_predicts_the_real_run(
+        host, change, ["/etc/cadvisor", "/etc/systemd/system/cadvisor.service", "/etc/jmx_exporter",
+                       "/etc/systemd/system/kafka.service.d", "/opt/flink/conf"], ["kafka"])
+    assert "--housekeeping_interval=15s" in check and "=7072:" in check and "9250" in check, check[-3000:]
+    assert "=7072:/etc/jmx_exporter/kafka.yml" in host.run("systemctl show -P Environment kafka").stdout
+    assert str(yaml.safe_load(host.file("/opt/flink/conf/flink-conf.yaml").content_string)
+               ["metrics.reporter.prom.port"]) == "9250"
+    rc, out = converge()
+    assert rc == 0, out[-3000:]
 
 
 def test_offline_install_of_all_three_with_the_mirror_stopped(host):

@@ -9,11 +9,12 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import converge  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, converge  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = "ha-scenario-Rw-7d41c9"
 RECEIVER = "https://127.0.0.1:9090"
 testinfra_hosts = ["ansible://tda-mol-prometheus_ha-receiver"]
+PAIR = ("tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2")
 
 
 def host_of(name):
@@ -75,25 +76,55 @@ def test_remote_read_brings_the_other_replicas_samples():
 
 
 def test_flag_change_restarts_the_pair_one_member_at_a_time():
-    env = dict(os.environ)
+    """Check mode first: it predicts the restart of both members and touches neither; then the
+    real run restarts them one at a time, each serving again before the next."""
+    pair = [host_of(n) for n in PAIR]
     starts = {n: host_of(n).run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout.strip()
-              for n in ("tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2")}
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], "-e", "prometheus_storage_retention_time=20d",
-         os.path.join(env["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")],
-        capture_output=True, text=True, env=env, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    pair_play = proc.stdout[proc.stdout.index("PLAY [The HA pair"):]
+              for n in PAIR}
+    _check, real = assert_check_mode_predicts_the_real_run(
+        pair, ["-e", "prometheus_storage_retention_time=20d"],
+        ["/etc/prometheus", "/etc/systemd/system/prometheus.service"], ["prometheus"])
+    pair_play = real[real.index("PLAY [The HA pair"):]
     steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| ([a-z ]+?): prometheus on "
                        r"(tda-mol-prometheus_ha-prom\d)", pair_play)
     order = [(step, member) for step, member in steps if step in ("restart", "serves again")]
-    assert order == [("restart", "tda-mol-prometheus_ha-prom1"), ("serves again", "tda-mol-prometheus_ha-prom1"),
-                     ("restart", "tda-mol-prometheus_ha-prom2"), ("serves again", "tda-mol-prometheus_ha-prom2")], steps
+    assert order == [("restart", PAIR[0]), ("serves again", PAIR[0]), ("restart", PAIR[1]), ("serves again", PAIR[1])], \
+        steps
     for name, before in starts.items():
         member = host_of(name)
         assert member.run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout.strip() != before
         flags = json.loads(member.run("curl -fsS http://127.0.0.1:9090/api/v1/status/flags").stdout)["data"]
         assert flags["storage.tsdb.retention.time"] == "20d"
+
+
+def started(name):
+    return host_of(name).run("systemctl show -P ExecMainStartTimestampMonotonic prometheus").stdout.strip()
+
+
+def retention(name):
+    flags = json.loads(host_of(name).run("curl -fsS http://127.0.0.1:9090/api/v1/status/flags").stdout)["data"]
+    return flags["storage.tsdb.retention.time"]
+
+
+def test_a_member_that_does_not_serve_again_holds_back_the_next_and_the_next_run_restarts_it():
+    """A new retention for both, and a flag only prom1's Prometheus refuses: prom1 exits after
+    its restart, so prom2 is not restarted and keeps serving as it was. The next run without the
+    bad flag restarts prom1, and prom2 too: its new unit was placed but never applied."""
+    kept = {n: (started(n), retention(n)) for n in PAIR}
+    bad = {"prometheus_extra_flags": "{{ ['--no-such-flag'] if inventory_hostname == '%s' else [] }}" % PAIR[0]}
+    rc, out = converge("-e", "prometheus_storage_retention_time=21d", "-e", json.dumps(bad))
+    assert rc != 0
+    assert "prometheus exited instead of serving" in out and "no-such-flag" in out, out[-3000:]
+    assert ("prometheus on %s was not restarted: %s failed earlier in this play" % (PAIR[1], PAIR[0])) in \
+        " ".join(out.split()), out[-3000:]
+    assert (started(PAIR[1]), retention(PAIR[1])) == kept[PAIR[1]], "prom2 was restarted after prom1 failed"
+    rc, out = converge("-e", "prometheus_storage_retention_time=21d")
+    assert rc == 0, out[-3000:]
+    steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| restart: prometheus on (tda-mol-prometheus_ha-prom\d)", out)
+    assert steps == list(PAIR), steps
+    assert [retention(n) for n in PAIR] == ["21d", "21d"]
+    rc, out = converge()
+    assert rc == 0, out[-3000:]
 
 
 def user_play(action):
@@ -109,9 +140,6 @@ def started_and_reloaded(name):
     metrics = member.run("curl -fsS http://127.0.0.1:9090/metrics").stdout
     reloaded = re.search(r"^prometheus_config_last_reload_success_timestamp_seconds (\S+)$", metrics, re.M).group(1)
     return started, float(reloaded)
-
-
-PAIR = ("tda-mol-prometheus_ha-prom1", "tda-mol-prometheus_ha-prom2")
 
 
 def test_a_users_play_notifies_restart_and_the_pair_restarts_one_member_at_a_time():
@@ -136,6 +164,22 @@ def test_a_users_play_notifies_reload_and_each_member_reloads_verified_without_a
         started, reloaded = started_and_reloaded(name)
         assert started == before[name][0], "%s was restarted by a reload" % name
         assert reloaded > before[name][1], "%s did not reload" % name
+
+
+def test_a_users_reload_of_a_live_set_promtool_refuses_reloads_no_member():
+    """The handler validates the live set with promtool first, as a deploy validates its staged
+    set: a rule file of the user's own that promtool refuses is never reloaded, on any member."""
+    before = {name: started_and_reloaded(name) for name in PAIR}
+    rc, out = converge("-e", "user_action=reload-broken", playbook="user-play.yml")
+    try:
+        assert rc != 0
+        assert "users-own.yml" in out and "promtool" in out, out[-3000:]
+        assert "Validate | the live configuration with the host's promtool" in out, out[-3000:]
+        for name in PAIR:
+            assert started_and_reloaded(name) == before[name], "%s was reloaded or restarted" % name
+    finally:
+        for name in PAIR:
+            host_of(name).run("rm -f /etc/prometheus/rules/users-own.yml")
 
 
 def test_remote_write_password_lives_in_a_file_only():

@@ -1,10 +1,12 @@
 """The parts of file_set on their own: account, files, probe, service report, the summary."""
 import os
 import stat
+import time
 
 import pytest
 
 from ansible_collections.tda.monitoring.plugins.module_utils import file_set_parts as parts
+from ansible_collections.tda.monitoring.plugins.module_utils.service_state import restart_owed
 
 
 class Failed(Exception):
@@ -87,7 +89,44 @@ def test_probe_refuses_with_what_the_host_said(tmp_path):
 def test_service_report_of_a_unit_that_is_not_running():
     module = FakeModule(answers={"systemctl": (3, "inactive\n", "")})
     state = parts.service_state(module, {"name": "tda-nothing", "url": None, "host": "127.0.0.1", "port": 1})
-    assert state == {"name": "tda-nothing", "enabled": False, "active": False, "answering": False, "ready": False}
+    assert state == {"name": "tda-nothing", "enabled": False, "active": False, "answering": False, "ready": False,
+                     "restart_owed": False}
+
+
+class SystemdShow(FakeModule):
+    """systemctl show of a unit started `started_ago` seconds ago by this process, from unit_file."""
+
+    def __init__(self, unit_file, started_ago, pid=None):
+        super(SystemdShow, self).__init__()
+        self.unit_file, self.started_ago, self.pid = unit_file, started_ago, os.getpid() if pid is None else pid
+
+    def run_command(self, argv):
+        self.calls.append(list(argv))
+        started = int((time.monotonic() - self.started_ago) * 1e6)
+        return 0, "MainPID=%d\nExecMainStartTimestampMonotonic=%d\nFragmentPath=%s\nDropInPaths=\n" % (
+            self.pid, started, self.unit_file), ""
+
+
+def test_a_unit_replaced_after_the_process_started_is_owed_a_restart(tmp_path):
+    unit = tmp_path / "tda-demo.service"
+    unit.write_text("[Service]\nExecStart=/bin/true --new-flag\n")
+    assert restart_owed(SystemdShow(str(unit), started_ago=100), "tda-demo") is True
+
+
+def test_a_unit_older_than_the_process_owes_nothing(tmp_path):
+    unit = tmp_path / "tda-demo.service"
+    unit.write_text("[Service]\nExecStart=/bin/true\n")
+    os.utime(str(unit), (time.time() - 200, time.time() - 200))
+    assert restart_owed(SystemdShow(str(unit), started_ago=100), "tda-demo") is False
+    # written within the second before the restart that applied it: not newer
+    os.utime(str(unit), (time.time() - 100.5, time.time() - 100.5))
+    assert restart_owed(SystemdShow(str(unit), started_ago=100), "tda-demo") is False
+
+
+def test_a_unit_that_is_not_running_owes_nothing(tmp_path):
+    unit = tmp_path / "tda-demo.service"
+    unit.write_text("[Service]\n")
+    assert restart_owed(SystemdShow(str(unit), started_ago=100, pid=0), "tda-demo") is False
 
 
 def test_file_options_share_one_spec():

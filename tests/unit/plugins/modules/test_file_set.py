@@ -147,14 +147,16 @@ def test_service_state_is_reported_never_changed(tmp_path, module, systemd, heal
     service = {"name": "prometheus", "url": health + "/secure/-/ready", "url_username": "admin", "url_password": "s3cret"}
     rc, result = module("file_set", path_prefix=path, service=service)
     assert rc == 0 and not result["changed"]
-    assert result["service"] == {"name": "prometheus", "enabled": True, "active": True, "answering": True, "ready": True}
+    assert result["service"] == {"name": "prometheus", "enabled": True, "active": True, "answering": True, "ready": True,
+                                 "restart_owed": False}
     assert "s3cret" not in json.dumps(result)
     rc, result = module("file_set", path_prefix=path, service=dict(service, url_password="wrong"))
     assert result["service"]["answering"] is False and result["service"]["ready"] is False
     set_state("disabled", "inactive")
     rc, result = module("file_set", path_prefix=path, service=service)
     assert rc == 0 and not result["changed"]
-    assert result["service"] == {"name": "prometheus", "enabled": False, "active": False, "answering": False, "ready": False}
+    assert result["service"] == {"name": "prometheus", "enabled": False, "active": False, "answering": False, "ready": False,
+                                 "restart_owed": False}
     calls = log.read_text().split()
     assert "enable" not in calls and "start" not in calls and "restart" not in calls
     with socket.socket() as listener:

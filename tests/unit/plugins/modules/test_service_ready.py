@@ -1,6 +1,7 @@
 """service_ready: enables and starts a unit only when needed, then waits for a real HTTP
 answer (or a TCP port); systemctl and journalctl are stand-ins that record their calls."""
 import socket
+import time
 
 from conftest import free_port
 
@@ -39,6 +40,16 @@ def test_no_answer_fails_naming_unit_address_and_journal(module, systemd, health
     port = free_port()
     rc, result = module("service_ready", path_prefix=path, unit="node_exporter", port=port, wait=1)
     assert rc != 0 and "127.0.0.1:%d" % port in result["msg"]
+
+
+def test_a_daemon_that_exited_fails_at_once_without_waiting(module, systemd, health, tmp_path):
+    path, set_state, _log = systemd
+    set_state("enabled", "active")
+    (tmp_path / "state" / "substate").write_text("auto-restart\n")
+    started = time.time()
+    rc, result = module("service_ready", path_prefix=path, unit="prometheus", url=health + "/not-ready", wait=20)
+    assert rc != 0 and "prometheus exited instead of serving" in result["msg"], result
+    assert "address already in use" in result["msg"] and time.time() - started < 10
 
 
 def test_tcp_check_when_http_cannot_be_asked(module, systemd):
