@@ -72,6 +72,8 @@ summary() {
   echo "   Alertmanager  http://127.0.0.1:19093"
   echo "   sink          http://127.0.0.1:19099/records   (what Slack, PagerDuty, the watchdog and email received)"
   echo "   TDA API       http://127.0.0.1:19801/metrics  http://127.0.0.1:19802/metrics"
+  echo "   store         http://127.0.0.1:19428/vmui   (VictoriaMetrics; its query and write APIs want the user and"
+  echo "                 password of inventories/lab/group_vars/all/vault.yml: vault_tda_remote_write_username, _password)"
   echo "   (Grafana, Kafka, Flink, cAdvisor: not in the lab, no binaries can be obtained here)"
   python3 "$TDA_ROOT/lab/status.py" "$prom"
   echo "== trigger a fault (alerts reach the sink: curl -s http://127.0.0.1:19099/records)"

@@ -105,18 +105,21 @@ class ActionModule(ActionBase):
         sums = dict(args.get("checksums") or {})
         if not sums:
             pattern = args.get("checksums_file") or "sha256sums.txt"
-            per_file = "{file}" in pattern
-            for sum_file in ([pattern.replace("{file}", f) for f in files] if per_file else [pattern]):
+            per_file = "{file}" in pattern or "{stem}" in pattern
+            for release, sum_file in ([(f, pattern.replace("{file}", f).replace("{stem}", stem))
+                                       for f, stem in zip(files, stems)] if per_file else [(None, pattern)]):
                 path = os.path.join(cache, sum_file)
                 if not os.path.isfile(path):
                     download("%s/%s" % (source, sum_file), path, proxy)
                     changed = True
                 with open(path) as handle:
                     lines = [line.split() for line in handle.read().splitlines() if line.strip()]
+                listed = {fields[-1].lstrip("*"): fields[0] for fields in lines if len(fields) >= 2}
                 if per_file:
-                    sums[sum_file[len(pattern.split("{file}")[0]):len(sum_file) - len(pattern.split("{file}")[-1])]] = lines[0][0]
+                    # one release file's own checksum file: its line names it, or it holds the bare sum
+                    sums[release] = listed.get(release) or (lines[0][0] if lines else "")
                 else:
-                    sums.update({fields[-1].lstrip("*"): fields[0] for fields in lines if len(fields) >= 2})
+                    sums.update(listed)
         missing = [f for f in files if f not in sums]
         if missing:
             raise AnsibleActionFail("%s %s: no sha256 for %s in %s; check the version and the archive URL, or give "

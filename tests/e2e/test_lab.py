@@ -6,10 +6,12 @@ notifications reach its intended stand-in receivers in the sink and no others, w
 notification reaches every receiver configured to send one.
 
 Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
+import base64
 import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -245,3 +247,38 @@ def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
     print("\n%d dashboard queries return data in the lab; %d read what the lab does not run (Kafka, Flink, "
           "cAdvisor, Alertmanager's own metrics): %s" % (len(checked), len(skipped), ", ".join(sorted(set(skipped)))))
     assert len(checked) >= 50
+
+
+STORE = "http://127.0.0.1:19428"
+
+
+def store_query(expr, auth=True):
+    """An instant query to the lab's long-term store, as the remote-write user of the lab's vault."""
+    req = urllib.request.Request(STORE + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    if auth:
+        token = base64.b64encode(("%s:%s" % (VAULT["vault_tda_remote_write_username"],
+                                             VAULT["vault_tda_remote_write_password"])).encode()).decode()
+        req.add_header("Authorization", "Basic " + token)
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.load(response)["data"]["result"]
+
+
+def test_every_scrape_jobs_series_are_in_the_long_term_store_once(faults_induced):
+    """After the journeys (minutes of remote writes): the store answers 401 without credentials,
+    and holds the up series of every target Prometheus scrapes - one series per target, no copy."""
+    assert faults_induced["healed"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        store_query("up", auth=False)
+    assert refused.value.code == 401
+    scraped = {(t["labels"]["job"], t["labels"]["instance"])
+               for t in get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"]}
+    stored = wait_for(lambda: scraped <= {(s["metric"]["job"], s["metric"]["instance"]) for s in store_query("up")}
+                      and store_query("up"), timeout=90)
+    assert stored, "targets not in the store: %s" % sorted(
+        scraped - {(s["metric"]["job"], s["metric"]["instance"]) for s in store_query("up")})
+    copies = store_query("count by (job, instance) (up)")
+    assert all(c["value"][1] == "1" for c in copies), [c for c in copies if c["value"][1] != "1"]
+    jobs = store_query("count by (job) ({__name__=~'.+'})")
+    print("\nthe long-term store holds the up series of %d targets, once each, and series of %d jobs (%s)"
+          % (len(scraped), len(jobs), ", ".join(sorted(j["metric"]["job"] for j in jobs))))
+    assert {job for job, _instance in scraped} <= {j["metric"]["job"] for j in jobs}

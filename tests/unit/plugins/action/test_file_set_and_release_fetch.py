@@ -127,6 +127,20 @@ def test_release_fetch_bare_binary_with_per_file_sums_and_offline(tmp_path, rele
     assert (cache / "cadvisor-v1.0.0-linux-amd64.d" / "cadvisor").read_bytes() == b"bare binary"
 
 
+def test_release_fetch_per_file_checksum_list_named_by_stem(tmp_path, release):
+    """VictoriaMetrics's layout: each archive has its own <stem>_checksums.txt naming it."""
+    served, url = release
+    archive = "node_exporter-1.0.0.linux-amd64.tar.gz"
+    line = [entry for entry in (served / "sha256sums.txt").read_text().splitlines() if entry.endswith(archive)][0]
+    (served / "node_exporter-1.0.0.linux-amd64_checksums.txt").write_text(line + "\n")
+    (served / "sha256sums.txt").unlink()
+    cache = tmp_path / "cache"
+    rc, out = playbook(tmp_path, fetch_task(url, cache, [archive], ["node_exporter-1.0.0.linux-amd64"], "node_exporter",
+                                            checksums_file="{stem}_checksums.txt"))
+    assert rc == 0, out
+    assert os.access(str(cache / "node_exporter-1.0.0.linux-amd64" / "node_exporter"), os.X_OK)
+
+
 def test_release_fetch_wrong_sum_and_missing_sum_fail_clearly(tmp_path, release):
     served, url = release
     (served / "sha256sums.txt").write_text("%s  node_exporter-1.0.0.linux-amd64.tar.gz\n" % ("0" * 64))
