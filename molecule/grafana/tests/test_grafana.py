@@ -20,7 +20,7 @@ from ansible_collections.tda.monitoring.plugins.filter.grafana_dashboard import 
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 TREE = "/opt/grafana/grafana-v11.3.0"
 SECRETS = {"admin-password": "graf-admin-5b8e1d27", "secret-key": "graf-key-9c3f60aa41",
-           "prometheus-password": "graf-prom-71d0e4"}
+           "prometheus-password": "graf-prom-71d0e4", "store-password": "graf-store-2a9e47"}
 DASHBOARD_SPECS = sorted(p for p in glob.glob(os.path.join(PROJECT, "profile", "dashboards", "*.yml"))
                          if not p.endswith("metrics.yml"))
 
@@ -84,13 +84,17 @@ def test_secrets_only_in_their_files(host):
 def test_datasources_from_the_inventory_groups(host):
     provisioned = yaml.safe_load(host.file("/etc/grafana/provisioning/datasources/tda.yml").content_string)
     assert provisioned["prune"] is True
-    by_type = {d["type"]: d for d in provisioned["datasources"]}
+    by_type = {d["type"]: d for d in provisioned["datasources"] if not d["name"].startswith("Long-term store")}
     prometheus = by_type["prometheus"]
     assert prometheus["url"].endswith("tda-mol-grafana:9090") and prometheus["isDefault"] is True
     assert prometheus["basicAuthUser"] == "grafana"
     assert prometheus["secureJsonData"]["basicAuthPassword"] == "$__file{/etc/grafana/secrets/prometheus-password}"
     assert by_type["alertmanager"]["jsonData"]["implementation"] == "prometheus"
     assert by_type["alertmanager"]["url"].endswith(":9093")
+    store = [d for d in provisioned["datasources"] if d["name"].startswith("Long-term store")]
+    assert len(store) == 1 and store[0]["type"] == "prometheus" and store[0]["url"].endswith("tda-mol-grafana:8428")
+    assert store[0]["isDefault"] is False and store[0]["basicAuthUser"] == "writer"
+    assert store[0]["secureJsonData"]["basicAuthPassword"] == "$__file{/etc/grafana/secrets/store-password}"
 
 
 def test_profile_dashboards_provisioned_by_folder(host):
