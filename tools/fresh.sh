@@ -16,7 +16,7 @@ if docker version >/dev/null 2>&1; then
   for net in $(docker network ls --format '{{.Name}}' | grep -E '^tda-(lab|mol-|bench)' || true); do
     docker network rm "$net" >/dev/null || true
   done
-  for image in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^tda-molecule:' || true); do
+  for image in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^tda-(molecule|services):' || true); do
     docker image rm -f "$image" >/dev/null
   done
 fi

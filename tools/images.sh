@@ -2,7 +2,11 @@
 # Build the systemd base images the tests and the lab run on: tda-molecule:debian12 and :debian13.
 # Nothing can be pulled here, so the image is made with debootstrap from Debian's mirror;
 # where debootstrap is absent and a registry answers, from a pulled debian image plus systemd.
-# An image is rebuilt only when missing or built from an older recipe.
+# On each, tda-services:<platform> adds the services the monitored hosts run (PostgreSQL, Redis,
+# nginx, the demo API's Python libraries), installed but disabled: the lab and the exporters
+# scenario start them where a host runs them. Nothing a role installs is in either image, so
+# every role's package path still runs. An image is rebuilt only when missing or built from an
+# older recipe (a new base image rebuilds its services image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,6 +75,26 @@ CMD ["/lib/systemd/systemd"]
 DOCKERFILE
 }
 
+services="postgresql postgresql-client redis-server nginx-light python3-prometheus-client python3-psutil"
+
+services_dockerfile() {  # base image -> the Dockerfile of its services image
+  cat <<DOCKERFILE
+FROM $1
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d \
+ && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $services >/dev/null \
+ && systemctl disable postgresql redis-server nginx \
+ && rm -f /usr/sbin/policy-rc.d && rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/* \
+ && touch -d @0 /var/lib/apt/lists
+DOCKERFILE
+}
+
+build_services() {
+  local tag=$1 base=$2 out
+  # quiet unless it fails (the legacy builder warns about itself on every build)
+  out=$(services_dockerfile "$base" | docker build -q -t "$tag" --label "tda.recipe=$services_recipe" - 2>&1) ||
+    { echo "$out" >&2; return 1; }
+}
+
 # the recipe: what goes into an image; a change to it rebuilds the images
 recipe=$( { echo "$packages"; declare -f build_debootstrap build_pulled; } | sha256sum | cut -c1-12)
 
@@ -99,4 +123,19 @@ for name in $wanted; do
   # the replaced image is left untagged: remove it unless a container still uses it
   [ -z "$old" ] || docker image rm "$old" >/dev/null 2>&1 || true
   echo "== built $tag from $suite in $(( $(date +%s) - start )) s"
+done
+
+for name in $wanted; do
+  tag="tda-services:$name"
+  services_recipe=$( { docker image inspect -f '{{.Id}}' "tda-molecule:$name"; services_dockerfile "tda-molecule:$name"; } \
+    | sha256sum | cut -c1-12)
+  if [ "$(docker image inspect -f '{{index .Config.Labels "tda.recipe"}}' "$tag" 2>/dev/null)" = "$services_recipe" ]; then
+    echo "== image $tag is current"
+    continue
+  fi
+  start=$(date +%s)
+  old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
+  build_services "$tag" "tda-molecule:$name"
+  [ -z "$old" ] || docker image rm "$old" >/dev/null 2>&1 || true
+  echo "== built $tag (the monitored services, disabled) in $(( $(date +%s) - start )) s"
 done

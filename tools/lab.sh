@@ -10,7 +10,8 @@ cd "$TDA_ROOT"
 
 network=tda-lab
 prefix=tda-lab-
-image_for() { echo "tda-molecule:${LAB_PLATFORM:-debian12}"; }
+# the base image with the monitored services installed, disabled (tools/images.sh)
+image_for() { echo "tda-services:${LAB_PLATFORM:-debian12}"; }
 
 lab_hosts_json() {
   ansible-inventory -i inventories/lab --list 2>/dev/null | python -c '
