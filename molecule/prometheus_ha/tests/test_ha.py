@@ -113,17 +113,17 @@ def test_a_member_that_does_not_serve_again_holds_back_the_next_and_the_next_run
     kept = {n: (started(n), retention(n)) for n in PAIR}
     bad = {"prometheus_extra_flags": "{{ ['--no-such-flag'] if inventory_hostname == '%s' else [] }}" % PAIR[0]}
     # the pair only: the receiver's play would take the flag list too
-    rc, out = converge("--limit", "prometheus", "-e", "prometheus_storage_retention_time=21d", "-e", json.dumps(bad))
+    rc, out = converge("--limit", "prometheus", "-e", "prometheus_storage_retention_time=22d", "-e", json.dumps(bad))
     assert rc != 0
     assert "prometheus exited instead of serving" in out and "no-such-flag" in out, out[-3000:]
     assert ("prometheus on %s was not restarted: %s failed earlier in this play" % (PAIR[1], PAIR[0])) in \
         " ".join(out.split()), out[-3000:]
     assert (started(PAIR[1]), retention(PAIR[1])) == kept[PAIR[1]], "prom2 was restarted after prom1 failed"
-    rc, out = converge("--limit", "prometheus", "-e", "prometheus_storage_retention_time=21d")
+    rc, out = converge("--limit", "prometheus", "-e", "prometheus_storage_retention_time=22d")
     assert rc == 0, out[-3000:]
     steps = re.findall(r"TASK \[tda\.monitoring\.daemon : Restart \| restart: prometheus on (tda-mol-prometheus_ha-prom\d)", out)
     assert steps == list(PAIR), steps
-    assert [retention(n) for n in PAIR] == ["21d", "21d"]
+    assert [retention(n) for n in PAIR] == ["22d", "22d"]
     rc, out = converge()
     assert rc == 0, out[-3000:]
 
