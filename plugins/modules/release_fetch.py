@@ -50,7 +50,9 @@ options:
     type: dict
     default: {}
   checksums_file:
-    description: Name of the checksum list, or a pattern with C({file}) or C({stem}) (the release file without its archive extension) for one checksum file per release file.
+    description:
+      - Name of the checksum list, or a pattern with C({file}) or C({stem}) (the release file without
+        its archive extension) for one checksum file per release file.
     type: str
     default: sha256sums.txt
   proxy:
