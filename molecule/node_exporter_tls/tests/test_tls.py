@@ -110,3 +110,19 @@ def test_check_mode_predicts_the_restart_of_a_collector_change(host):
     assert PASSWORD not in check
     rc, out = converge()
     assert rc == 0, out[-3000:]
+
+
+def test_a_key_that_is_not_the_certificates_is_refused_before_anything_changes(host):
+    """The CA's key beside the server's certificate: refused on the controller, in check mode as in
+    the real run, naming the daemon; the host keeps serving what it had."""
+    before = host.run("find /etc/node_exporter /etc/systemd/system/node_exporter.service -type f -exec sha256sum {} + "
+                      "| sort; systemctl show -P MainPID node_exporter").stdout
+    wrong = json.dumps({"node_exporter_web_tls_key": "{{ lookup('ansible.builtin.file', tls_scenario_pki ~ '/ca.key') }}"})
+    for mode in (["--check"], []):
+        rc, out = converge(*(mode + ["-e", wrong]))
+        assert rc != 0, out[-3000:]
+        assert "the TLS key is not the key of the certificate" in out, out[-3000:]
+        assert "PRIVATE KEY" not in out
+    assert host.run("find /etc/node_exporter /etc/systemd/system/node_exporter.service -type f -exec sha256sum {} + "
+                    "| sort; systemctl show -P MainPID node_exporter").stdout == before
+    assert curl(host, "-u prometheus:%s" % PASSWORD).stdout == "200"
