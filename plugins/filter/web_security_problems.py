@@ -48,6 +48,7 @@ try:
 except ImportError:  # pragma: no cover - ansible-core depends on cryptography
     x509 = None
 
+
 def _public(key):
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -79,12 +80,14 @@ def web_security_problems(web):
     if cert is not None:
         expires = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
         if expires < datetime.datetime.now(datetime.timezone.utc):
-            problems.append("the TLS certificate (subject %s) expired on %s" % (cert.subject.rfc4514_string(),
-                                                                               expires.strftime("%Y-%m-%d %H:%M UTC")))
+            problems.append("the TLS certificate (subject %s) expired on %s"
+                            % (cert.subject.rfc4514_string(), expires.strftime("%Y-%m-%d %H:%M UTC")))
     if ca_pem:
         try:
-            x509.load_pem_x509_certificates(ca_pem.encode()) if hasattr(x509, "load_pem_x509_certificates") \
-                else x509.load_pem_x509_certificate(ca_pem.encode())
+            if hasattr(x509, "load_pem_x509_certificates"):
+                x509.load_pem_x509_certificates(ca_pem.encode())
+            else:
+                x509.load_pem_x509_certificate(ca_pem.encode())
         except ValueError:
             problems.append("the client CA is not PEM certificates")
     return problems
