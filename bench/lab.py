@@ -7,15 +7,15 @@ services; then `ansible-playbook -i inventories/lab site.yml` as the README runs
 converge, a no-change re-run, a config-only change (tda_scrape_interval 5s -> 6s), and the floor
 (gather_facts + ping over the same hosts). The lab is removed at the end (--keep leaves it).
 """
-import json
 import os
 import sys
 import time
-import urllib.request
+import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab"))
+from client import PROMETHEUS, get  # noqa: E402  pylint: disable=wrong-import-position
 from measure import ROOT, failed_scrapes, machine_speed, median_run, restarts, run, sh, start_times, table, write
 
-PROMETHEUS = "http://127.0.0.1:19090"
 UNITS = ("prometheus", "alertmanager", "blackbox_exporter", "pushgateway", "node_exporter", "postgres_exporter",
          "redis_exporter", "nginx_exporter")
 
@@ -32,14 +32,13 @@ def lab_units():
 
 def prometheus_api(path):
     try:
-        with urllib.request.urlopen(PROMETHEUS + path, timeout=5) as resp:
-            return json.loads(resp.read())
+        return get(PROMETHEUS + path)
     except OSError:
         return None
 
 
 def query(expr):
-    return prometheus_api("/api/v1/query?query=" + urllib.request.quote(expr))
+    return prometheus_api("/api/v1/query?query=" + urllib.parse.quote(expr))
 
 
 def active(interval):

@@ -1,13 +1,12 @@
 """Print how many of the lab Prometheus's targets are up and which rules it loaded (lab-only)."""
-import json
 import sys
 import time
-import urllib.request
+
+from client import PROMETHEUS, get as get_json
 
 
 def get(prom, path):
-    with urllib.request.urlopen(prom + path, timeout=5) as response:
-        return json.load(response)["data"]
+    return get_json(prom + path)["data"]
 
 
 def main(prom, wait=90):
@@ -42,4 +41,4 @@ def main(prom, wait=90):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:19090")
+    main(sys.argv[1] if len(sys.argv) > 1 else PROMETHEUS)

@@ -14,6 +14,8 @@ mkdir -p "$out"
 status=0
 step() { echo "== e2e: $*"; }
 fail() { echo "   FAILED: $*"; status=1; }
+# the lab's admin sign-in (user:password), for curl and Chromium
+lab_admin="$(sed -n 's/^tda_web_admin_user: *//p' playbooks/group_vars/all.yml):$(sed -n 's/^vault_tda_web_admin_password: *//p' inventories/lab/group_vars/all/vault.yml)"
 
 recap_changed() {  # log -> sum of changed= over the PLAY RECAP lines
   awk '/PLAY RECAP/ { recap = 1 } recap && /changed=/ { sub(/.*changed=/, ""); sum += $1 } END { print sum + 0 }' "$1"
@@ -85,12 +87,14 @@ if [ $status -eq 0 ]; then
       { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
   fi
   if chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2400 \
-    --screenshot="$out/prometheus-classic-targets.png" http://127.0.0.1:19090/classic/targets >/dev/null 2>&1; then
+    --ignore-certificate-errors \
+    --screenshot="$out/prometheus-classic-targets.png" "https://$lab_admin@127.0.0.1:19090/classic/targets" >/dev/null 2>&1; then
     echo "   $out/prometheus-classic-targets.png ($(stat -c %s "$out/prometheus-classic-targets.png") bytes)"
   else
     fail "no screenshot"
   fi
-  curl -fsS http://127.0.0.1:19090/api/v1/targets >"$out/targets.json" || fail "no /api/v1/targets"
+  curl -fsS --cacert .cache/pki/lab/ca.crt -u "$lab_admin" https://127.0.0.1:19090/api/v1/targets >"$out/targets.json" ||
+    fail "no /api/v1/targets"
 
   step "alert journeys (tests/e2e/test_lab.py): the resolved notifications"
   wait "$journeys"

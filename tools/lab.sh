@@ -66,15 +66,19 @@ wait_systemd() {
 }
 
 summary() {
-  local prom=http://127.0.0.1:19090
+  local prom=https://127.0.0.1:19090 ca=.cache/pki/lab/ca.crt admin password
+  admin=$(sed -n 's/^tda_web_admin_user: *//p' playbooks/group_vars/all.yml)
+  password=$(sed -n 's/^vault_tda_web_admin_password: *//p' inventories/lab/group_vars/all/vault.yml)
   echo
-  echo "== lab: URLs (published on 127.0.0.1 only)"
+  echo "== lab: URLs (published on 127.0.0.1 only). TLS from the lab's internal CA ($ca) and basic auth:"
+  echo "   sign in as $admin / $password (tda_web_admin_user; vault_tda_web_admin_password of inventories/lab's vault.yml)"
+  echo "   e.g. curl --cacert $ca -u $admin:$password $prom/api/v1/targets"
   echo "   Prometheus    $prom   (classic UI: $prom/classic/targets)"
-  echo "   Alertmanager  http://127.0.0.1:19093"
-  echo "   sink          http://127.0.0.1:19099/records   (what Slack, PagerDuty, the watchdog and email received)"
-  echo "   TDA API       http://127.0.0.1:19801/metrics  http://127.0.0.1:19802/metrics"
-  echo "   store         http://127.0.0.1:19428/vmui   (VictoriaMetrics; its query and write APIs want tda_remote_write_username"
+  echo "   Alertmanager  https://127.0.0.1:19093"
+  echo "   store         https://127.0.0.1:19428/vmui   (VictoriaMetrics; its query and write APIs want tda_remote_write_username"
   echo "                 of inventories/lab/group_vars/all/main.yml and vault_tda_remote_write_password of vault.yml there)"
+  echo "   sink          http://127.0.0.1:19099/records   (the lab's stand-in receivers: what Slack, PagerDuty, the watchdog and email received)"
+  echo "   TDA API       http://127.0.0.1:19801/metrics  http://127.0.0.1:19802/metrics   (the lab's stand-in app, plain http)"
   echo "   (Grafana, Kafka, Flink, cAdvisor: not in the lab, no binaries can be obtained here)"
   python3 "$TDA_ROOT/lab/status.py" "$prom"
   echo "== trigger a fault (alerts reach the sink: curl -s http://127.0.0.1:19099/records)"

@@ -45,6 +45,11 @@ options:
         description: C(ADDRESS:PORT) of each Alertmanager.
         type: list
         elements: str
+      alertmanager_http_config:
+        description: >-
+          How Prometheus reaches the Alertmanagers (C(scheme), C(tls_config), C(basic_auth), ...); its secrets
+          and inline PEM move to files like a scrape job's.
+        type: dict
       agent_mode:
         description: Agent mode (no rules, no alerting).
         type: bool
@@ -141,7 +146,9 @@ def prometheus_config(parts, secrets_dir, file_sd_dir):
     agent = bool(parts.get("agent_mode"))
     alertmanagers = list(parts.get("alertmanagers") or [])
     if alertmanagers and not agent:
-        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]}
+        entry = dict(parts.get("alertmanager_http_config") or {})
+        entry["static_configs"] = [{"targets": alertmanagers}]
+        config["alerting"] = {"alertmanagers": walk([entry], ["alertmanagers"], secrets_dir, HTTP_FIELDS, files)}
     if not agent:
         config["rule_files"] = ["rules/*.yml"]
     config["scrape_configs"] = _scrape_configs(parts, secrets_dir, file_sd_dir, files)

@@ -20,6 +20,8 @@ HTTP_FIELDS = {
     "client_secret": "client_secret_file",
     "bearer_token": "bearer_token_file",
 }
+# inline PEM in a tls_config (ca, cert, key) moves to its file field too: every version reads those
+TLS_INLINE_FIELDS = {"ca": "ca_file", "cert": "cert_file", "key": "key_file"}
 ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -49,15 +51,17 @@ def move_secret(node, key, file_key, path, directory, files):
 
 
 def walk(node, path, directory, fields, files):
-    """Every field of `fields` holding a non-empty string, at any depth, moves to a file."""
+    """Every field of `fields` holding a non-empty string, at any depth, moves to a file; so does
+    the inline PEM of a tls_config."""
     if isinstance(node, list):
         return [walk(item, path + [str(index)], directory, fields, files) for index, item in enumerate(node)]
     if not isinstance(node, dict):
         return node
+    here = dict(fields, **TLS_INLINE_FIELDS) if path and path[-1] == "tls_config" else fields
     out = {}
     for key, value in node.items():
-        if key in fields and isinstance(value, str) and value != "":
-            moved = move_secret({key: value}, key, fields[key], path, directory, files)
+        if key in here and isinstance(value, str) and value != "":
+            moved = move_secret({key: value}, key, here[key], path, directory, files)
             out.update(moved)
         else:
             out[key] = walk(value, path + [str(key)], directory, fields, files)

@@ -6,21 +6,22 @@ notifications reach its intended stand-in receivers in the sink and no others, w
 notification reaches every receiver configured to send one.
 
 Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
-import base64
 import json
 import os
 import subprocess
+import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PROMETHEUS = "http://127.0.0.1:19090"
+sys.path.insert(0, str(ROOT / "lab"))
+import client  # noqa: E402  pylint: disable=wrong-import-position
+
+PROMETHEUS = client.PROMETHEUS
 SINK = "http://127.0.0.1:19099"
 API = {"api1": "http://127.0.0.1:19801", "api2": "http://127.0.0.1:19802"}
 LAB = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/main.yml").read_text())
@@ -49,14 +50,11 @@ FAULTS = {
 
 
 def get(url):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
+    return client.get(url)
 
 
 def request(method, url, body=None):
-    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req, timeout=10) as response:
-        return response.status
+    return client.request(method, url, body)[0]
 
 
 def docker(*args):
@@ -131,6 +129,51 @@ def test_every_target_up_and_every_rule_loaded_and_healthy():
     print("\n%d targets up (%s); %d rules loaded and healthy" % (len(targets), ", ".join(sorted(jobs)), len(rules)))
 
 
+# the jobs whose endpoints have no TLS and basic auth yet (the README says why), and the one endpoint
+# that serves its metrics without credentials (VictoriaMetrics 1.79: its query API wants them)
+OPEN_JOBS = {"tda-api", "redis", "nginx"}
+METRICS_WITHOUT_CREDENTIALS = {"victoriametrics"}
+
+
+def container_address(name):
+    return subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_every_endpoint_wants_tls_and_credentials(tmp_path):
+    """Every endpoint Prometheus scrapes over https, every Alertmanager it sends to and Prometheus
+    itself, asked the way a client on the network would: 401 without credentials, 200 with them,
+    no 2xx and no metrics over plain http, and a client that trusts another CA is refused."""
+    import ssl  # pylint: disable=import-outside-toplevel
+    sys.path.insert(0, str(ROOT / "collections"))
+    from ansible_collections.tda.monitoring.plugins.plugin_utils import pki  # pylint: disable=import-outside-toplevel
+    other = pki.InternalCA(str(tmp_path / "none"), "another CA", write=False)
+    other.load()
+    (tmp_path / "other-ca.crt").write_text(other.cert_pem)
+    targets = get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"]
+    endpoints = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets if t["scrapeUrl"].startswith("https:")}
+    endpoints |= {("alertmanager", a["url"]) for a in get(PROMETHEUS + "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]}
+    open_jobs = {t["labels"]["job"] for t in targets if not t["scrapeUrl"].startswith("https:")}
+    assert open_jobs <= OPEN_JOBS, "scraped over plain http: %s" % sorted(open_jobs - OPEN_JOBS)
+    assert {"prometheus", "node", "postgres", "blackbox", "victoriametrics", "alertmanager"} <= {j for j, _ in endpoints}
+    checked = []
+    for job, url in sorted(endpoints):
+        host, port, path = client.split(url)
+        address = container_address(host)
+        protected = "/api/v1/query?query=up" if job in METRICS_WITHOUT_CREDENTIALS else path
+        status, _ = client.raw(address, port, protected, host)
+        assert status == 401, "%s %s answered %d without credentials" % (job, url, status)
+        status, body = client.raw(address, port, path, host, auth=client.SCRAPE)
+        assert status == 200, "%s %s answered %d with the scrape user's credentials" % (job, url, status)
+        status, body = client.raw(address, port, path, host, tls=False, auth=client.SCRAPE)
+        assert not 200 <= status < 300 and b"# TYPE" not in body, "%s %s: plain http got %d" % (job, url, status)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            client.raw(address, port, path, host, auth=client.SCRAPE, ca=tmp_path / "other-ca.crt")
+        checked.append("%s %s:%d" % (job, host, port))
+    print("\n%d endpoints: 401 without credentials, 200 with, no 2xx over http, another CA refused: %s; "
+          "open (README): %s" % (len(checked), ", ".join(checked), ", ".join(sorted(open_jobs))))
+
+
 INDUCE = {
     "TDAAPIDown": lambda: docker("tda-lab-api1", "systemctl", "stop", "tda-demo-api"),
     "TDAAPIHighErrorRate": lambda: request("POST", API["api2"] + "/admin/faults", {"error_ratio": 1.0}),
@@ -147,7 +190,7 @@ def none_active():
     """None of the induced alerts is pending or firing in Prometheus or held by Alertmanager
     (an earlier run's alert would already be notified, and not again)."""
     in_prometheus = {a["labels"]["alertname"] for a in get(PROMETHEUS + "/api/v1/alerts")["data"]["alerts"]}
-    in_alertmanager = {a["labels"]["alertname"] for a in get("http://127.0.0.1:19093/api/v2/alerts")}
+    in_alertmanager = {a["labels"]["alertname"] for a in get(client.ALERTMANAGER + "/api/v2/alerts")}
     return not (set(FAULTS) & (in_prometheus | in_alertmanager))
 
 
@@ -249,25 +292,24 @@ def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
     assert len(checked) >= 50
 
 
-STORE = "http://127.0.0.1:19428"
+STORE = "https://127.0.0.1:19428"
+STORE_USER = (LAB["tda_remote_write_username"], VAULT["vault_tda_remote_write_password"])
 
 
 def store_query(expr, auth=True):
     """An instant query to the lab's long-term store, as the remote-write user of the lab's vault."""
-    req = urllib.request.Request(STORE + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-    if auth:
-        token = base64.b64encode(("%s:%s" % (LAB["tda_remote_write_username"],
-                                             VAULT["vault_tda_remote_write_password"])).encode()).decode()
-        req.add_header("Authorization", "Basic " + token)
-    with urllib.request.urlopen(req, timeout=10) as response:
-        return json.load(response)["data"]["result"]
+    status, body = client.request("GET", STORE + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
+                                  auth=STORE_USER if auth else None)
+    if status != 200:
+        raise client.urllib.error.HTTPError(STORE, status, "HTTP %d" % status, None, None)
+    return json.loads(body)["data"]["result"]
 
 
 def test_every_scrape_jobs_series_are_in_the_long_term_store_once(faults_induced):
     """After the journeys (minutes of remote writes): the store answers 401 without credentials,
     and holds the up series of every target Prometheus scrapes - one series per target, no copy."""
     assert faults_induced["healed"]
-    with pytest.raises(urllib.error.HTTPError) as refused:
+    with pytest.raises(client.urllib.error.HTTPError) as refused:
         store_query("up", auth=False)
     assert refused.value.code == 401
     scraped = {(t["labels"]["job"], t["labels"]["instance"])

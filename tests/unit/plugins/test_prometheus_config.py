@@ -112,3 +112,28 @@ def test_promtool_accepts_what_it_builds(tmp_path, promtool):
     proc = subprocess.run([promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_alertmanager_http_config_and_inline_tls_move_to_files():
+    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+    built = prometheus_config({
+        "alertmanagers": ["am1:9093"],
+        "alertmanager_http_config": {"scheme": "https", "tls_config": {"ca": "PEM-CA"},
+                                     "basic_auth": {"username": "prometheus", "password": "pw"}},
+        "scrape_jobs": [{"job_name": "node", "config": {"scheme": "https", "tls_config": {"ca": "PEM-CA", "server_name": "x"}}}],
+    }, "/s", "/f")
+    entry = built["data"]["alerting"]["alertmanagers"][0]
+    assert entry["scheme"] == "https" and entry["static_configs"] == [{"targets": ["am1:9093"]}]
+    assert entry["tls_config"] == {"ca_file": "/s/alertmanagers_0_tls_config_ca"}
+    assert entry["basic_auth"] == {"username": "prometheus", "password_file": "/s/alertmanagers_0_basic_auth_password"}
+    job = built["data"]["scrape_configs"][0]
+    assert job["tls_config"] == {"ca_file": "/s/scrape_node_tls_config_ca", "server_name": "x"}
+    assert {f["path"]: f["content"] for f in built["files"]} == {
+        "/s/alertmanagers_0_tls_config_ca": "PEM-CA", "/s/alertmanagers_0_basic_auth_password": "pw",
+        "/s/scrape_node_tls_config_ca": "PEM-CA"}
+
+
+def test_a_key_outside_tls_config_stays():
+    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+    built = prometheus_config({"scrape_configs": [{"job_name": "j", "params": {"key": ["v"]}}]}, "/s", "/f")
+    assert built["data"]["scrape_configs"][0]["params"] == {"key": ["v"]} and built["files"] == []
