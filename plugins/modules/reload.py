@@ -22,6 +22,9 @@ description:
   - For C(alertmanager) also - the configuration Alertmanager loaded is, byte for byte,
     O(config_file) (its C(alertmanager_config_hash) is the hash of the file).
   - For C(grafana) - the provisioning reload API of dashboards and datasources answers 200.
+  - For C(nginx) (C(signal) only) - the unit's master process is the same and has a worker that
+    started after the signal: nginx starts new workers only once the new configuration loaded,
+    and keeps the old ones when it refuses it.
   - On failure it fails with the daemon's reason, from its HTTP answer or its journal.
   - In check mode nothing is sent; the result says a reload would happen.
 options:
@@ -29,7 +32,7 @@ options:
     description: The kind of daemon.
     type: str
     required: true
-    choices: [prometheus, alertmanager, blackbox_exporter, grafana]
+    choices: [prometheus, alertmanager, blackbox_exporter, grafana, nginx]
   url:
     description:
       - Base URL of the daemon. Defaults to C(http://127.0.0.1) and the daemon's usual port
@@ -105,6 +108,11 @@ jobs:
   returned: when O(service=prometheus)
   type: list
   elements: str
+new_workers:
+  description: The nginx workers that started after the signal.
+  returned: when O(service=nginx)
+  type: list
+  elements: int
 reason:
   description: The daemon's reason, when the reload failed.
   returned: failure
@@ -112,6 +120,7 @@ reason:
 '''
 
 import hashlib
+import os
 import re
 import struct
 import time
@@ -121,7 +130,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.tda.monitoring.plugins.module_utils.exposition import sample
 from ansible_collections.tda.monitoring.plugins.module_utils.api_client import Client, HTTPError, http_argument_spec
 
-DEFAULT_PORTS = dict(prometheus=9090, alertmanager=9093, blackbox_exporter=9115, grafana=3000)
+DEFAULT_PORTS = dict(prometheus=9090, alertmanager=9093, blackbox_exporter=9115, grafana=3000, nginx=443)
 METRIC_PREFIX = dict(prometheus="prometheus", alertmanager="alertmanager", blackbox_exporter="blackbox_exporter")
 _JOB_NAME = re.compile(r"^\s*-?\s*job_name:\s*[\"']?([^\"'\s#]+)", re.M)
 
@@ -215,6 +224,42 @@ class Reloader(object):
                              % (stamp, requested)))
             time.sleep(0.5)
 
+    def main_pid(self):
+        rc, out, _err = self.module.run_command(["systemctl", "show", "-P", "MainPID", self.unit])
+        return int(out.strip() or 0) if rc == 0 else 0
+
+    def process_started(self, pid):
+        """(parent pid, start time in seconds since the epoch) of a process, from /proc."""
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat") as handle:
+            boot = int([line.split()[1] for line in handle if line.startswith("btime ")][0])
+        return int(fields[1]), boot + int(fields[19]) / float(os.sysconf("SC_CLK_TCK"))
+
+    def verify_nginx(self, master):
+        """A worker of the same master that started after the SIGHUP: the new configuration is active."""
+        deadline = time.time() + self.module.params["wait"]
+        requested = int(self.result["reloaded_at"])  # /proc's start times have clock-tick resolution
+        while True:
+            if self.main_pid() != master:
+                self.fail("%s's master process changed during the reload (it restarted, or exited)" % self.unit)
+            workers = []
+            for name in os.listdir("/proc"):
+                if name.isdigit():
+                    try:
+                        parent, started = self.process_started(int(name))
+                    except (IOError, OSError, IndexError, ValueError):
+                        continue
+                    if parent == master and started >= requested:
+                        workers.append(int(name))
+            if workers:
+                self.result["new_workers"] = sorted(workers)
+                return
+            if time.time() > deadline:
+                self.fail("%s started no new worker within %ss of the SIGHUP: it refused the new configuration "
+                          "and runs the previous one" % (self.unit, self.module.params["wait"]))
+            time.sleep(0.2)
+
     def verify_prometheus(self, expected_text):
         status = self.client.get("/api/v1/status/config")
         active = (status or {}).get("data", {}).get("yaml", "")
@@ -268,8 +313,11 @@ class Reloader(object):
         if self.module.check_mode:
             self.result["changed"] = True
             self.module.exit_json(msg="check mode: %s would be reloaded" % self.service, **self.result)
+        master = self.main_pid() if self.service == "nginx" else 0
         self.request_reload()
         self.result["changed"] = True
+        if self.service == "nginx":
+            self.verify_nginx(master)
         self.wait_reload_reported()
         if expected_bytes is not None and self.service == "prometheus":
             self.verify_prometheus(to_text(expected_bytes))
@@ -293,6 +341,8 @@ def main():
                            required_if=[("service", "grafana", ("url_password",))])
     if module.params["service"] == "grafana" and module.params["method"] == "signal":
         module.fail_json(msg="Grafana reloads provisioning only through its HTTP API; use method=http")
+    if module.params["service"] == "nginx" and module.params["method"] != "signal":
+        module.fail_json(msg="nginx reloads on SIGHUP only; use method=signal")
     Reloader(module).run()
 
 

@@ -129,15 +129,32 @@ def test_every_target_up_and_every_rule_loaded_and_healthy():
     print("\n%d targets up (%s); %d rules loaded and healthy" % (len(targets), ", ".join(sorted(jobs)), len(rules)))
 
 
-# the jobs whose endpoints have no TLS and basic auth yet (the README says why), and the one endpoint
+# the jobs whose endpoints have no TLS and basic auth (the README says why: the lab's stand-in app), and the one endpoint
 # that serves its metrics without credentials (VictoriaMetrics 1.79: its query API wants them)
-OPEN_JOBS = {"tda-api", "redis", "nginx"}
+OPEN_JOBS = {"tda-api"}
 METRICS_WITHOUT_CREDENTIALS = {"victoriametrics"}
 
 
 def container_address(name):
     return subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
                           check=True, capture_output=True, text=True).stdout.strip()
+
+
+LISTENING = r"""
+import socket, struct, sys
+port = int(sys.argv[1])
+for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    local, state = line.split()[1], line.split()[3]
+    address, hex_port = local.split(":")
+    if state == "0A" and int(hex_port, 16) == port:
+        print(socket.inet_ntoa(struct.pack("<I", int(address, 16))))
+"""
+
+
+def listening_on(container, port):
+    """The IPv4 addresses a container listens on at port (from its /proc/net/tcp)."""
+    return set(subprocess.run(["docker", "exec", container, "python3", "-c", LISTENING, str(port)],
+                              check=True, capture_output=True, text=True).stdout.split())
 
 
 def test_every_endpoint_wants_tls_and_credentials(tmp_path):
@@ -155,11 +172,13 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
     endpoints |= {("alertmanager", a["url"]) for a in get(PROMETHEUS + "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]}
     open_jobs = {t["labels"]["job"] for t in targets if not t["scrapeUrl"].startswith("https:")}
     assert open_jobs <= OPEN_JOBS, "scraped over plain http: %s" % sorted(open_jobs - OPEN_JOBS)
-    assert {"prometheus", "node", "postgres", "blackbox", "victoriametrics", "alertmanager"} <= {j for j, _ in endpoints}
+    assert {"prometheus", "node", "postgres", "redis", "nginx", "blackbox", "victoriametrics", "alertmanager"} <= {j for j, _ in endpoints}
     checked = []
     for job, url in sorted(endpoints):
         host, port, path = client.split(url)
         address = container_address(host)
+        assert listening_on(host, port) == {address}, "%s listens on %s, not on %s alone" % (
+            url, listening_on(host, port), address)
         protected = "/api/v1/query?query=up" if job in METRICS_WITHOUT_CREDENTIALS else path
         status, _ = client.raw(address, port, protected, host)
         assert status == 401, "%s %s answered %d without credentials" % (job, url, status)
@@ -169,8 +188,9 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
         assert not 200 <= status < 300 and b"# TYPE" not in body, "%s %s: plain http got %d" % (job, url, status)
         with pytest.raises(ssl.SSLCertVerificationError):
             client.raw(address, port, path, host, auth=client.SCRAPE, ca=tmp_path / "other-ca.crt")
-        checked.append("%s %s:%d" % (job, host, port))
-    print("\n%d endpoints: 401 without credentials, 200 with, no 2xx over http, another CA refused: %s; "
+        if "%s %s:%d" % (job, host, port) not in checked:
+            checked.append("%s %s:%d" % (job, host, port))
+    print("\n%d endpoints, each listening on its host's address only: 401 without credentials, 200 with, no 2xx over http, another CA refused: %s; "
           "open (README): %s" % (len(checked), ", ".join(checked), ", ".join(sorted(open_jobs))))
 
 
@@ -255,6 +275,19 @@ def test_resolved_follows_recovery_at_every_receiver_that_sends_it(faults_induce
         took = notification[3] - faults_induced["healed"][alertname]
         print("\n%s resolved -> %s: %.1f s after recovery" % (alertname, notification[1], took))
         assert notification[3] >= faults_induced["healed"][alertname] - SCRAPE
+
+
+def test_email_went_over_starttls_signed_in(faults_induced):
+    """The lab's sink speaks STARTTLS with a certificate of the lab's CA, as production's provider
+    does: every e-mail Alertmanager sent came over TLS, after AUTH, and no login failed."""
+    assert faults_induced["healed"]
+    records = get(SINK + "/records")
+    mails = [r for r in records if r["kind"] == "smtp"]
+    assert mails, "no e-mail reached the sink"
+    assert all(r["tls"] and r["auth_user"] == LAB["tda_smtp_auth_username"] for r in mails), \
+        [(r["tls"], r["auth_user"]) for r in mails]
+    assert not [r for r in records if r["kind"] == "smtp-auth-failed"]
+    print("\n%d e-mails, each over STARTTLS and signed in as %s" % (len(mails), LAB["tda_smtp_auth_username"]))
 
 
 def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
