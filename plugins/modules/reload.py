@@ -23,8 +23,9 @@ description:
     O(config_file) (its C(alertmanager_config_hash) is the hash of the file).
   - For C(grafana) - the provisioning reload API of dashboards and datasources answers 200.
   - For C(nginx) (C(signal) only) - the unit's master process is the same and has a worker that
-    started after the signal: nginx starts new workers only once the new configuration loaded,
-    and keeps the old ones when it refuses it.
+    was not there before the signal: nginx starts new workers only once the new configuration
+    loaded, and keeps the old ones when it refuses it.
+  - C(signal) sends SIGHUP to the unit's main process only.
   - On failure it fails with the daemon's reason, from its HTTP answer or its journal.
   - In check mode nothing is sent; the result says a reload would happen.
 options:
@@ -178,7 +179,8 @@ class Reloader(object):
     def request_reload(self):
         self.result["reloaded_at"] = time.time()
         if self.module.params["method"] == "signal":
-            rc, _out, err = self.module.run_command(["systemctl", "kill", "--signal=HUP", self.unit])
+            # the main process only: nginx's workers would drop their connections on a SIGHUP of their own
+            rc, _out, err = self.module.run_command(["systemctl", "kill", "--kill-whom=main", "--signal=HUP", self.unit])
             if rc != 0:
                 self.fail("sending SIGHUP to %s failed: %s" % (self.unit, err.strip()))
             return
@@ -228,30 +230,27 @@ class Reloader(object):
         rc, out, _err = self.module.run_command(["systemctl", "show", "-P", "MainPID", self.unit])
         return int(out.strip() or 0) if rc == 0 else 0
 
-    def process_started(self, pid):
-        """(parent pid, start time in seconds since the epoch) of a process, from /proc."""
-        with open("/proc/%d/stat" % pid) as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        with open("/proc/stat") as handle:
-            boot = int([line.split()[1] for line in handle if line.startswith("btime ")][0])
-        return int(fields[1]), boot + int(fields[19]) / float(os.sysconf("SC_CLK_TCK"))
+    def children(self, parent):
+        """The processes whose parent is `parent`, from /proc."""
+        out = set()
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open("/proc/%s/stat" % name) as handle:
+                        if int(handle.read().rsplit(")", 1)[1].split()[1]) == parent:
+                            out.add(int(name))
+                except (IOError, OSError, IndexError, ValueError):
+                    continue
+        return out
 
-    def verify_nginx(self, master):
-        """A worker of the same master that started after the SIGHUP: the new configuration is active."""
+    def verify_nginx(self, master, before):
+        """A worker of the same master that was not there before the SIGHUP: the new configuration is
+        active (by process, not start time: /proc's start times are a second off the clock)."""
         deadline = time.time() + self.module.params["wait"]
-        requested = int(self.result["reloaded_at"])  # /proc's start times have clock-tick resolution
         while True:
             if self.main_pid() != master:
                 self.fail("%s's master process changed during the reload (it restarted, or exited)" % self.unit)
-            workers = []
-            for name in os.listdir("/proc"):
-                if name.isdigit():
-                    try:
-                        parent, started = self.process_started(int(name))
-                    except (IOError, OSError, IndexError, ValueError):
-                        continue
-                    if parent == master and started >= requested:
-                        workers.append(int(name))
+            workers = self.children(master) - before
             if workers:
                 self.result["new_workers"] = sorted(workers)
                 return
@@ -314,10 +313,11 @@ class Reloader(object):
             self.result["changed"] = True
             self.module.exit_json(msg="check mode: %s would be reloaded" % self.service, **self.result)
         master = self.main_pid() if self.service == "nginx" else 0
+        before = self.children(master) if master else set()
         self.request_reload()
         self.result["changed"] = True
         if self.service == "nginx":
-            self.verify_nginx(master)
+            self.verify_nginx(master, before)
         self.wait_reload_reported()
         if expected_bytes is not None and self.service == "prometheus":
             self.verify_prometheus(to_text(expected_bytes))

@@ -1,6 +1,12 @@
 """tda.monitoring.reload against a real Prometheus and a real Alertmanager on 127.0.0.1."""
 import json
+import os
+import subprocess
+import sys
+import time
 import urllib.request
+
+import pytest
 
 
 def get_json(url):
@@ -126,8 +132,9 @@ def test_prometheus_reload_by_sighup(prometheus, module, tmp_path):
     shim = tmp_path / "bin"
     shim.mkdir()
     (shim / "systemctl").write_text(
-        "#!/bin/sh\n# systemctl kill --signal=HUP UNIT\n"
-        "[ \"$1\" = kill ] && [ \"$2\" = --signal=HUP ] && exec kill -HUP %d\nexit 1\n" % prometheus.proc.pid)
+        "#!/bin/sh\n# systemctl kill --kill-whom=main --signal=HUP UNIT\n"
+        "[ \"$1\" = kill ] && [ \"$2\" = --kill-whom=main ] && [ \"$3\" = --signal=HUP ] && exec kill -HUP %d\nexit 1\n"
+        % prometheus.proc.pid)
     (shim / "systemctl").chmod(0o755)
     prometheus.config.write_text(prometheus.config.read_text() + (
         "  - job_name: by_signal\n    static_configs:\n      - targets: ['127.0.0.1:9']\n"))
@@ -136,3 +143,49 @@ def test_prometheus_reload_by_sighup(prometheus, module, tmp_path):
                         path_prefix=str(shim))
     assert rc == 0, result
     assert "by_signal" in result["jobs"]
+
+
+# a stand-in nginx master: on SIGHUP it starts a new worker when its "configuration" is good, and
+# keeps its old worker when it is not - what nginx does
+FAKE_MASTER = r"""
+import os, signal, subprocess, sys, time
+good = sys.argv[1]
+workers = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])]
+def hup(_signum, _frame):
+    if open(good).read().strip() == "good":
+        workers.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]))
+signal.signal(signal.SIGHUP, hup)
+while True:
+    time.sleep(0.1)
+"""
+
+
+@pytest.mark.parametrize("config", ["good", "refused"])
+def test_nginx_reload_verified_by_a_new_worker(module, tmp_path, config):
+    """service=nginx: SIGHUP to the unit's main process, then a worker that was not there before
+    proves the new configuration loaded; none within the wait is a refused reload."""
+    state = tmp_path / "config"
+    state.write_text(config)
+    master = subprocess.Popen([sys.executable, "-c", FAKE_MASTER, str(state)])
+    try:
+        time.sleep(0.5)
+        shim = tmp_path / "bin"
+        shim.mkdir()
+        (shim / "systemctl").write_text(
+            "#!/bin/sh\n"
+            "[ \"$1\" = show ] && [ \"$3\" = MainPID ] && echo %d && exit 0\n"
+            "[ \"$1\" = kill ] && [ \"$2\" = --kill-whom=main ] && [ \"$3\" = --signal=HUP ] && exec kill -HUP %d\n"
+            "exit 1\n" % (master.pid, master.pid))
+        (shim / "systemctl").chmod(0o755)
+        rc, result = module("reload", service="nginx", method="signal", unit="tls_proxy", wait=2,
+                            path_prefix=str(shim))
+        if config == "good":
+            assert rc == 0, result
+            assert len(result["new_workers"]) == 1
+        else:
+            assert rc != 0
+            assert "started no new worker" in result["msg"]
+    finally:
+        for child in subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True).stdout.split():
+            os.kill(int(child), 9)
+        master.kill()
