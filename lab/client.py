@@ -68,7 +68,7 @@ def raw(address, port, path, server_name, tls=True, auth=None, ca=CA, timeout=10
             data += chunk
     finally:
         sock.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, body = data.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].split()
     status = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
     return status, body

@@ -23,8 +23,8 @@ description:
     O(config_file) (its C(alertmanager_config_hash) is the hash of the file).
   - For C(grafana) - the provisioning reload API of dashboards and datasources answers 200.
   - For C(nginx) (C(signal) only) - the unit's master process is the same and has a worker that
-    was not there before the signal: nginx starts new workers only once the new configuration
-    loaded, and keeps the old ones when it refuses it.
+    was not there before the signal (nginx starts new workers only once the new configuration
+    loaded, and keeps the old ones when it refuses it).
   - C(signal) sends SIGHUP to the unit's main process only.
   - On failure it fails with the daemon's reason, from its HTTP answer or its journal.
   - In check mode nothing is sent; the result says a reload would happen.

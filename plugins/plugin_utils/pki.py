@@ -75,7 +75,7 @@ def missing_names(cert, names):
     for name in names:
         if name in have:
             continue
-        first, _, rest = name.partition(".")
+        rest = name.partition(".")[2]
         if rest and "*." + rest in have and not _is_ip(name):
             continue
         out.append(name)

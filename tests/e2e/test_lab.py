@@ -172,7 +172,7 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
     endpoints |= {("alertmanager", a["url"]) for a in get(PROMETHEUS + "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]}
     open_jobs = {t["labels"]["job"] for t in targets if not t["scrapeUrl"].startswith("https:")}
     assert open_jobs <= OPEN_JOBS, "scraped over plain http: %s" % sorted(open_jobs - OPEN_JOBS)
-    assert {"prometheus", "node", "postgres", "redis", "nginx", "blackbox", "victoriametrics", "alertmanager"} <= {j for j, _ in endpoints}
+    assert {"prometheus", "node", "postgres", "redis", "nginx", "blackbox", "victoriametrics", "alertmanager"} <= {job for job, _url in endpoints}
     checked = []
     for job, url in sorted(endpoints):
         host, port, path = client.split(url)
@@ -180,7 +180,7 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
         assert listening_on(host, port) == {address}, "%s listens on %s, not on %s alone" % (
             url, listening_on(host, port), address)
         protected = "/api/v1/query?query=up" if job in METRICS_WITHOUT_CREDENTIALS else path
-        status, _ = client.raw(address, port, protected, host)
+        status = client.raw(address, port, protected, host)[0]
         assert status == 401, "%s %s answered %d without credentials" % (job, url, status)
         status, body = client.raw(address, port, path, host, auth=client.SCRAPE)
         assert status == 200, "%s %s answered %d with the scrape user's credentials" % (job, url, status)

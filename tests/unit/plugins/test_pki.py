@@ -15,7 +15,7 @@ from ansible_collections.tda.monitoring.plugins.plugin_utils import pki
 NAMES = ["mon1", "tda-lab-mon1", "localhost", "127.0.0.1"]
 
 
-def issued(tmp_path, names=NAMES, write=True, **kw):
+def issued(tmp_path, names=tuple(NAMES), write=True, **kw):
     ca = pki.InternalCA(str(tmp_path / "pki"), "test CA", write=write)
     lock = ca.lock()
     try:
@@ -56,7 +56,7 @@ def handshake(tmp_path, cert, key, ca_pem, server_name):
     listener.listen(1)
 
     def serve():
-        conn, _ = listener.accept()
+        conn = listener.accept()[0]
         try:
             with server_context.wrap_socket(conn, server_side=True):
                 pass
@@ -77,14 +77,14 @@ def handshake(tmp_path, cert, key, ca_pem, server_name):
 
 
 def test_second_run_keeps_everything(tmp_path):
-    _, cert, key, _ = issued(tmp_path)
+    cert, key = issued(tmp_path)[1:3]
     ca, cert2, key2, why = issued(tmp_path)
     assert (cert2, key2, why, ca.created) == (cert, key, "", False)
 
 
 def test_renewal_within_window_keeps_the_key(tmp_path):
-    _, cert, key, _ = issued(tmp_path, valid_days=20)
-    _, cert2, key2, why = issued(tmp_path, renew_days=30)
+    cert, key = issued(tmp_path, valid_days=20)[1:3]
+    cert2, key2, why = issued(tmp_path, renew_days=30)[1:]
     assert why.startswith("expires on") and key2 == key and cert2 != cert
     expiry = x509.load_pem_x509_certificate(cert2.encode()).not_valid_after_utc
     assert expiry - datetime.datetime.now(datetime.timezone.utc) > datetime.timedelta(days=300)
@@ -92,7 +92,8 @@ def test_renewal_within_window_keeps_the_key(tmp_path):
 
 def test_a_new_name_reissues(tmp_path):
     issued(tmp_path)
-    _, cert, _, why = issued(tmp_path, names=NAMES + ["10.0.0.5"])
+    result = issued(tmp_path, names=NAMES + ["10.0.0.5"])
+    cert, why = result[1], result[3]
     assert why == "new names: 10.0.0.5"
     assert "10.0.0.5" in pki.cert_names(x509.load_pem_x509_certificate(cert.encode()))
 
@@ -106,7 +107,7 @@ def test_check_mode_writes_nothing(tmp_path):
 def test_check_mode_predicts_a_renewal_without_writing(tmp_path):
     issued(tmp_path, valid_days=20)
     before = (tmp_path / "pki" / "hosts" / "mon1.crt").read_text()
-    _, _, _, why = issued(tmp_path, write=False, renew_days=30)
+    why = issued(tmp_path, write=False, renew_days=30)[3]
     assert why.startswith("expires on")
     assert (tmp_path / "pki" / "hosts" / "mon1.crt").read_text() == before
 
@@ -125,8 +126,8 @@ def test_half_a_ca_is_refused(tmp_path):
         issued(tmp_path)
 
 
-def own(tmp_path, names=NAMES, **kw):
-    ca, cert, key, _ = issued(tmp_path, names=names, **kw)
+def own(tmp_path, names=tuple(NAMES), **kw):
+    ca, cert, key = issued(tmp_path, names=names, **kw)[:3]
     return ca.cert_pem, cert, key
 
 
@@ -137,7 +138,7 @@ def test_given_certificate_that_is_right_passes(tmp_path):
 
 def test_given_certificate_problems_are_each_named(tmp_path):
     ca, cert, key = own(tmp_path, names=["mon1"])
-    _, other_cert, other_key = own(tmp_path / "other")
+    other_key = own(tmp_path / "other")[2]
     other_ca = pki.InternalCA(str(tmp_path / "other" / "pki"), "x")
     other_ca.load()
     problems = pki.check_given(cert, other_key, other_ca.cert_pem, ["mon1", "tda-lab-mon1"], "mon1's own")
