@@ -10,7 +10,7 @@ import time
 import testinfra
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 NODES = ["tda-mol-alertmanager_ha-am%d" % n for n in (1, 2, 3)]
 testinfra_hosts = ["ansible://" + NODES[0]]
@@ -125,3 +125,70 @@ def test_upgrade_restarts_one_node_at_a_time_and_a_firing_alert_is_notified_once
         assert alerts and alerts[0]["status"]["state"] == "active", "the alert was lost"
     finally:
         host.run("systemctl stop tda-poster")
+
+
+# a TLS client to a peer's cluster port, from am1: with am1's certificate, or with none
+PEER_HANDSHAKE = r"""
+import socket, ssl, sys
+context = ssl.create_default_context(cafile="/etc/alertmanager/cluster-ca.crt")
+context.check_hostname = False
+if sys.argv[2] == "with":
+    context.load_cert_chain("/etc/alertmanager/cluster-tls.crt", "/etc/alertmanager/cluster-tls.key")
+try:
+    with socket.create_connection((sys.argv[1], 9094), timeout=5) as sock:
+        with context.wrap_socket(sock, server_hostname="alertmanager-cluster") as tls:
+            tls.sendall(b"\\0")
+            tls.recv(1)
+    print("accepted")
+except (ssl.SSLError, OSError) as exc:
+    print("refused: %s" % exc)
+"""
+
+
+def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(host):
+    """Plain and TLS peers cannot gossip, so the switch restarts every member at once: then each
+    sees the whole cluster over TLS, a silence made before is on every node, and an alert firing
+    throughout is not notified again (the notification log is on disk)."""
+    silence = {"matchers": [{"name": "alertname", "value": "SilencedAcrossTheSwitch", "isRegex": False}],
+               "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
+               "createdBy": "molecule", "comment": "kept across the switch to TLS"}
+    created = node(NODES[1]).run("curl -fsS -X POST -H 'Content-Type: application/json' "
+                                 "http://127.0.0.1:9093/api/v2/silences -d '%s'" % json.dumps(silence))
+    assert created.rc == 0, created.stderr
+    silence_id = json.loads(created.stdout)["silenceID"]
+    body = json.dumps([{"labels": {"alertname": "FiringAcrossTheSwitch", "severity": "critical"}}])
+    poster = " ; ".join("curl -s -m 1 -o /dev/null -X POST -H 'Content-Type: application/json' "
+                        "http://%s:9093/api/v2/alerts -d '%s'" % (n, body) for n in NODES)
+    assert host.run("systemd-run --unit=tda-poster-tls /bin/sh -c %s"
+                    % json.dumps("while true; do %s; sleep 2; done" % poster)).rc == 0
+    try:
+        assert wait_for(lambda: notifications(host, "FiringAcrossTheSwitch"), timeout=30)
+        # the silence reached every node before the switch (gossip), so each has it on disk
+        for name in NODES:
+            assert wait_for(lambda n=name: any(s["id"] == silence_id for s in get_json(node(n), "http://127.0.0.1:9093/api/v2/silences")))
+        rc, out = converge("-e", "am_cluster_tls=true")
+        assert rc == 0, out[-3000:]
+        together = re.findall(r"TASK \[tda\.monitoring\.daemon : Service \| restart together: alertmanager\]\s*\**\s*((?:changed: \[[^\]]+\]\s*)+)", out)
+        assert together and len(re.findall(r"changed: \[", together[0])) == 3, out[-3000:]
+        assert "Restart | restart: alertmanager on" not in out
+        for name in NODES:
+            assert "--cluster.tls-config=/etc/alertmanager/cluster-tls.yml" in node(name).run(
+                "systemctl show -P ExecStart alertmanager").stdout
+        assert wait_for(lambda: all(len(status(n)["cluster"]["peers"]) == 3 and status(n)["cluster"]["status"] == "ready"
+                                    for n in NODES), timeout=60)
+        for name in NODES:
+            assert any(s["id"] == silence_id and s["status"]["state"] == "active"
+                       for s in get_json(node(name), "http://127.0.0.1:9093/api/v2/silences")), name
+        with_cert = host.run("python3 -c %s %s with" % (json.dumps(PEER_HANDSHAKE), NODES[1])).stdout.strip()
+        without = host.run("python3 -c %s %s without" % (json.dumps(PEER_HANDSHAKE), NODES[1])).stdout.strip()
+        assert with_cert == "accepted", with_cert
+        assert without.startswith("refused"), without
+        time.sleep(DUPLICATE_WINDOW)
+        assert len(notifications(host, "FiringAcrossTheSwitch")) == 1
+        alerts = get_json(host, "http://127.0.0.1:9093/api/v2/alerts?filter=alertname%3D%22FiringAcrossTheSwitch%22")
+        assert alerts and alerts[0]["status"]["state"] == "active", "the alert was lost"
+    finally:
+        host.run("systemctl stop tda-poster-tls")
+    rc, out = converge("-e", "am_cluster_tls=true")
+    assert rc == 0 and changed_tasks(out) == 0, out[-3000:]
