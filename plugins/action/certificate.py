@@ -37,7 +37,7 @@ class ActionModule(ActionBase):
                     return dict(result, failed=True, msg="%s: a certificate of your own needs all three of its certificate, "
                                 "key and CA bundle; one is empty" % name)
                 problems = pki.check_given(args["cert"], args["key"], args["ca"], names,
-                                           "%s's certificate of your own" % name)
+                                           "%s's certificate of your own (certificates_user_cert, _key, _ca)" % name)
                 if problems:
                     return dict(result, failed=True, msg="; ".join(problems) + ". Nothing was changed.")
                 cert, key, ca, why = args["cert"], args["key"], args["ca"], ""
