@@ -95,6 +95,12 @@ def test_datasources_from_the_inventory_groups(host):
     assert len(store) == 1 and store[0]["type"] == "prometheus" and store[0]["url"].endswith("tda-mol-grafana:8428")
     assert store[0]["isDefault"] is False and store[0]["basicAuthUser"] == "writer"
     assert store[0]["secureJsonData"]["basicAuthPassword"] == "$__file{/etc/grafana/secrets/store-password}"
+    # every datasource verifies its server with the CA of grafana_datasources_ca_cert, from a 0640 file
+    for datasource in provisioned["datasources"]:
+        assert datasource["jsonData"]["tlsAuthWithCACert"] is True, datasource["name"]
+        assert datasource["secureJsonData"]["tlsCACert"] == "$__file{/etc/grafana/secrets/datasources-ca.crt}"
+    ca = host.file("/etc/grafana/secrets/datasources-ca.crt")
+    assert ca.mode == 0o640 and "BEGIN CERTIFICATE" in ca.content_string
 
 
 def test_profile_dashboards_provisioned_by_folder(host):
