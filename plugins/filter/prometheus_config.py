@@ -15,6 +15,8 @@ description:
   - C(global) gets the external labels, and the replica label when O(_input.replica) is set (a
     member of an HA pair).
   - C(alerting) lists the Alertmanagers, and C(rule_files) reads C(rules/*.yml); neither in agent mode.
+    A member of an HA pair drops its replica label from the alerts it sends, so Alertmanager sees
+    one alert from the pair, not two.
   - C(scrape_configs) are the raw ones first, then one file_sd job per entry of C(scrape_jobs)
     (see the C(scrape_job_config) filter), then one C(/probe) job per entry of C(probe_jobs)
     (see C(probe_job_config)). Two jobs of one name are an error naming both.
@@ -149,6 +151,11 @@ def prometheus_config(parts, secrets_dir, file_sd_dir):
         entry = dict(parts.get("alertmanager_http_config") or {})
         entry["static_configs"] = [{"targets": alertmanagers}]
         config["alerting"] = {"alertmanagers": walk([entry], ["alertmanagers"], secrets_dir, HTTP_FIELDS, files)}
+        if parts.get("replica"):
+            # both members of an HA pair send each alert: without their replica label it is one alert
+            # to Alertmanager, deduplicated, not two
+            config["alerting"]["alert_relabel_configs"] = [
+                {"action": "labeldrop", "regex": parts.get("replica_label") or "replica"}]
     if not agent:
         config["rule_files"] = ["rules/*.yml"]
     config["scrape_configs"] = _scrape_configs(parts, secrets_dir, file_sd_dir, files)

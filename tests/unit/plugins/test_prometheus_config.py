@@ -137,3 +137,13 @@ def test_a_key_outside_tls_config_stays():
     from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
     built = prometheus_config({"scrape_configs": [{"job_name": "j", "params": {"key": ["v"]}}]}, "/s", "/f")
     assert built["data"]["scrape_configs"][0]["params"] == {"key": ["v"]} and built["files"] == []
+
+
+def test_an_ha_member_drops_its_replica_label_from_alerts_only():
+    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+    member = prometheus_config({"alertmanagers": ["am1:9093"], "replica": "prom1", "replica_label": "replica",
+                                "external_labels": {"cluster": "c"}}, "/s", "/f")["data"]
+    assert member["global"]["external_labels"] == {"cluster": "c", "replica": "prom1"}
+    assert member["alerting"]["alert_relabel_configs"] == [{"action": "labeldrop", "regex": "replica"}]
+    single = prometheus_config({"alertmanagers": ["am1:9093"]}, "/s", "/f")["data"]
+    assert "alert_relabel_configs" not in single["alerting"]
