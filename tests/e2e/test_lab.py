@@ -26,6 +26,8 @@ SINK = "http://127.0.0.1:19099"
 API = {"api1": "http://127.0.0.1:19801", "api2": "http://127.0.0.1:19802"}
 LAB = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/main.yml").read_text())
 VAULT = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/vault.yml").read_text())
+LAB_HOSTS = {name: sorted((group.get("hosts") or {}))
+             for name, group in yaml.safe_load((ROOT / "inventories/lab/hosts.yml").read_text())["all"]["children"].items()}
 SCRAPE = int(LAB["tda_scrape_interval"].rstrip("s"))
 GROUP_WAIT = int(LAB["tda_alert_group_wait"].rstrip("s"))
 
@@ -170,9 +172,12 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
     targets = get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"]
     endpoints = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets if t["scrapeUrl"].startswith("https:")}
     endpoints |= {("alertmanager", a["url"]) for a in get(PROMETHEUS + "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]}
+    # the Pushgateway: batch jobs push to it; the profile has no job scraping it (the seed's has none)
+    endpoints |= {("pushgateway", "https://tda-lab-%s:9091/metrics" % host) for host in LAB_HOSTS["pushgateway"]}
     open_jobs = {t["labels"]["job"] for t in targets if not t["scrapeUrl"].startswith("https:")}
     assert open_jobs <= OPEN_JOBS, "scraped over plain http: %s" % sorted(open_jobs - OPEN_JOBS)
-    assert {"prometheus", "node", "postgres", "redis", "nginx", "blackbox", "victoriametrics", "alertmanager"} <= {job for job, _url in endpoints}
+    assert {"prometheus", "node", "postgres", "redis", "nginx", "blackbox", "victoriametrics", "alertmanager",
+            "pushgateway"} <= {job for job, _url in endpoints}
     checked = []
     for job, url in sorted(endpoints):
         host, port, path = client.split(url)
