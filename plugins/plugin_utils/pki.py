@@ -17,6 +17,7 @@ import tempfile
 
 try:
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -98,7 +99,7 @@ def verifies(ca_pem, cert):
         try:
             cert.verify_directly_issued_by(ca)
             return True
-        except (ValueError, TypeError, Exception):  # InvalidSignature has no common base here
+        except (ValueError, TypeError, InvalidSignature):
             continue
     return False
 
