@@ -4,6 +4,7 @@ import base64
 import json
 import socket
 import ssl
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,6 +48,12 @@ def get(url, auth=ADMIN):
     if status != 200:
         raise OSError("GET %s: HTTP %d" % (url, status))
     return json.loads(data)
+
+
+def container_address(name):
+    """A lab container's address on the lab's network (the tests reach containers by address)."""
+    return subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
+                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 def raw(address, port, path, server_name, tls=True, auth=None, ca=CA, timeout=10):

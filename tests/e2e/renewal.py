@@ -29,14 +29,9 @@ def endpoints():
     return sorted(found)
 
 
-def address(container):
-    return subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container],
-                          check=True, capture_output=True, text=True).stdout.strip()
-
-
 def served(host, port):
     context = ssl.create_default_context(cafile=str(client.CA))
-    with socket.create_connection((address(host), port), timeout=10) as sock:
+    with socket.create_connection((client.container_address(host), port), timeout=10) as sock:
         with context.wrap_socket(sock, server_hostname=host) as tls:
             return hashlib.sha256(tls.getpeercert(True)).hexdigest()
 

@@ -137,11 +137,6 @@ OPEN_JOBS = {"tda-api"}
 METRICS_WITHOUT_CREDENTIALS = {"victoriametrics"}
 
 
-def container_address(name):
-    return subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
-                          check=True, capture_output=True, text=True).stdout.strip()
-
-
 LISTENING = r"""
 import socket, struct, sys
 port = int(sys.argv[1])
@@ -181,7 +176,7 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
     checked = []
     for job, url in sorted(endpoints):
         host, port, path = client.split(url)
-        address = container_address(host)
+        address = client.container_address(host)
         assert listening_on(host, port) == {address}, "%s listens on %s, not on %s alone" % (
             url, listening_on(host, port), address)
         protected = "/api/v1/query?query=up" if job in METRICS_WITHOUT_CREDENTIALS else path

@@ -35,6 +35,22 @@ def post_alert(names, labels):
         assert result.rc == 0, result.stderr
 
 
+def create_silence(name, alertname, comment):
+    """A one-hour silence of alertname, created on node name; returns its id."""
+    silence = {"matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
+               "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
+               "createdBy": "molecule", "comment": comment}
+    created = node(name).run("curl -fsS -X POST -H 'Content-Type: application/json' "
+                             "http://127.0.0.1:9093/api/v2/silences -d '%s'" % json.dumps(silence))
+    assert created.rc == 0, created.stderr
+    return json.loads(created.stdout)["silenceID"]
+
+
+def silences(name):
+    return get_json(node(name), "http://127.0.0.1:9093/api/v2/silences")
+
+
 def notifications(host, alertname):
     records = get_json(host, "http://127.0.0.1:9099/records")
     return [r for r in records for a in r["body"]["alerts"] if a["labels"]["alertname"] == alertname]
@@ -56,17 +72,9 @@ def test_every_metric_the_dashboards_read_from_alertmanager_is_exported(host):
 
 
 def test_silence_created_on_one_node_is_visible_on_the_others(host):
-    silence = {"matchers": [{"name": "alertname", "value": "SilencedEverywhere", "isRegex": False}],
-               "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
-               "createdBy": "molecule", "comment": "gossip test"}
-    created = node(NODES[0]).run("curl -fsS -X POST -H 'Content-Type: application/json' "
-                                 "http://127.0.0.1:9093/api/v2/silences -d '%s'" % json.dumps(silence))
-    assert created.rc == 0, created.stderr
-    silence_id = json.loads(created.stdout)["silenceID"]
+    silence_id = create_silence(NODES[0], "SilencedEverywhere", "gossip test")
     for name in NODES[1:]:
-        assert wait_for(lambda n=name: any(s["id"] == silence_id
-                                           for s in get_json(node(n), "http://127.0.0.1:9093/api/v2/silences")))
+        assert wait_for(lambda n=name: any(s["id"] == silence_id for s in silences(n)))
 
 
 def test_alert_posted_to_every_node_is_notified_once_also_with_a_node_down(host):
@@ -153,14 +161,7 @@ def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(hos
     """Plain and TLS peers cannot gossip, so the switch restarts every member at once: then each
     sees the whole cluster over TLS, a silence made before is on every node, and an alert firing
     throughout is not notified again (the notification log is on disk)."""
-    silence = {"matchers": [{"name": "alertname", "value": "SilencedAcrossTheSwitch", "isRegex": False}],
-               "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
-               "createdBy": "molecule", "comment": "kept across the switch to TLS"}
-    created = node(NODES[1]).run("curl -fsS -X POST -H 'Content-Type: application/json' "
-                                 "http://127.0.0.1:9093/api/v2/silences -d '%s'" % json.dumps(silence))
-    assert created.rc == 0, created.stderr
-    silence_id = json.loads(created.stdout)["silenceID"]
+    silence_id = create_silence(NODES[1], "SilencedAcrossTheSwitch", "kept across the switch to TLS")
     body = json.dumps([{"labels": {"alertname": "FiringAcrossTheSwitch", "severity": "critical"}}])
     poster = " ; ".join("curl -s -m 1 -o /dev/null -X POST -H 'Content-Type: application/json' "
                         "http://%s:9093/api/v2/alerts -d '%s'" % (n, body) for n in NODES)
@@ -170,7 +171,7 @@ def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(hos
         assert wait_for(lambda: notifications(host, "FiringAcrossTheSwitch"), timeout=30)
         # the silence reached every node before the switch (gossip), so each has it on disk
         for name in NODES:
-            assert wait_for(lambda n=name: any(s["id"] == silence_id for s in get_json(node(n), "http://127.0.0.1:9093/api/v2/silences")))
+            assert wait_for(lambda n=name: any(s["id"] == silence_id for s in silences(n)))
         rc, out = converge("-e", "am_cluster_tls=true")
         assert rc == 0, out[-3000:]
         together = re.findall(r"TASK \[tda\.monitoring\.daemon : Service \| restart together: alertmanager\]\s*\**\s*((?:changed: \[[^\]]+\]\s*)+)", out)
@@ -183,7 +184,7 @@ def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(hos
                                     for n in NODES), timeout=60)
         for name in NODES:
             assert any(s["id"] == silence_id and s["status"]["state"] == "active"
-                       for s in get_json(node(name), "http://127.0.0.1:9093/api/v2/silences")), name
+                       for s in silences(name)), name
         assert host.run("cat > /tmp/peer-handshake.py <<'EOF'\n%s\nEOF" % PEER_HANDSHAKE).rc == 0
         with_cert = host.run("python3 /tmp/peer-handshake.py %s with" % NODES[1])
         without = host.run("python3 /tmp/peer-handshake.py %s without" % NODES[1])
