@@ -2,8 +2,8 @@
 # The end-to-end scenario: create the lab and deploy the profile to it (tools/lab.sh up), deploy
 # again with -vvv --diff (nothing changes, and no secret of the lab's vault is in the output),
 # a check-mode --diff run (changed=0), a check run of a pending change (-vvv --diff, no secret),
-# a check run promtool refuses (it fails, as the real run would), every certificate renewed in place
-# (tests/e2e/renewal.py: no restart, no failed scrape) and a screenshot of Prometheus's
+# a check run promtool refuses (it fails, as the real run would), every certificate renewed and the
+# scrape password rotated in place (tests/e2e/renewal.py: no restart, no failed scrape) and a screenshot of Prometheus's
 # classic targets page with Debian's headless Chromium, all while the alert journeys of
 # tests/e2e/test_lab.py wait for their alerts to resolve; then the lab is removed. Artefacts go to artifacts/e2e/.
 set -uo pipefail
@@ -82,8 +82,8 @@ if [ $status -eq 0 ]; then
     fail "check mode failed for another reason (see $out/site-check-refused.log)"
   fi
 
-  step "certificates renewed in place (-e certificates_renew_days=400, past their lifetime): new certificates served, no restart, no failed scrape"
-  python3 tests/e2e/renewal.py "$out/site-renewal.log" || fail "certificate renewal (see $out/site-renewal.log)"
+  step "certificates renewed and the scrape password rotated in place (tests/e2e/renewal.py, two deploys): new certificates served, both users accepted, then the old refused; no restart, no failed scrape"
+  python3 tests/e2e/renewal.py "$out/site-renewal.log" || fail "certificate renewal or password rotation (see $out/site-renewal*.log)"
 
   step "screenshot of Prometheus's classic targets page (Debian's headless Chromium)"
   if ! command -v chromium >/dev/null; then

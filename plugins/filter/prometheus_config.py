@@ -99,8 +99,8 @@ EXAMPLES = r'''
           'remote_write': [{'url': 'https://store:8428/api/v1/write',
                             'basic_auth': {'username': 'tda', 'password': vault_store_password}}]}
          | tda.monitoring.prometheus_config('/etc/prometheus/secrets', '/etc/prometheus/file_sd') }}
-# built.data.remote_write[0].basic_auth -> {username: tda, password_file: /etc/prometheus/secrets/remote_write_0_basic_auth_password}
-# built.files -> [{path: /etc/prometheus/secrets/remote_write_0_basic_auth_password, content: ...}]
+# built.data.remote_write[0].basic_auth -> {username: tda, password_file: /etc/prometheus/secrets/remote_write_0_basic_auth_tda_password}
+# built.files -> [{path: /etc/prometheus/secrets/remote_write_0_basic_auth_tda_password, content: ...}]
 '''
 
 RETURN = r'''

@@ -45,8 +45,8 @@ EXAMPLES = r'''
 - name: remote_write with its password in a file
   ansible.builtin.set_fact:
     remote_write: "{{ prometheus_remote_write | tda.monitoring.secrets_to_files('/etc/prometheus/secrets', 'remote_write') }}"
-# remote_write.data   -> [{url: ..., basic_auth: {username: u, password_file: /etc/prometheus/secrets/remote_write_0_basic_auth_password}}]
-# remote_write.files  -> [{path: /etc/prometheus/secrets/remote_write_0_basic_auth_password, content: s3cret}]
+# remote_write.data   -> [{url: ..., basic_auth: {username: u, password_file: /etc/prometheus/secrets/remote_write_0_basic_auth_u_password}}]
+# remote_write.files  -> [{path: /etc/prometheus/secrets/remote_write_0_basic_auth_u_password, content: s3cret}]
 '''
 
 RETURN = r'''

@@ -263,12 +263,30 @@ class FileSet(object):
             os.unlink(path)
 
 
-def prune(work, directory, listed):
-    """Remove the regular files of an exclusive directory that the set does not list."""
+def named_in(paths):
+    """A test of whether one of these files (a live configuration) names a path: the running daemon
+    still reads what its configuration names, until the next one is loaded."""
+    texts = []
+    for path in paths:
+        if os.path.isfile(path):
+            with open(path, errors="replace") as handle:
+                texts.append(handle.read())
+
+    def names(candidate):
+        # the whole path, not a prefix of a longer file name
+        pattern = re.compile(re.escape(candidate) + r"(?![A-Za-z0-9_.-])")
+        return any(pattern.search(text) for text in texts)
+    return names
+
+
+def prune(work, directory, listed, spared=None):
+    """Remove the regular files of an exclusive directory that the set does not list (nor, with
+    spared, a live configuration names)."""
     if os.path.isdir(directory):
         for name in sorted(os.listdir(directory)):
             path = os.path.join(directory, name)
-            if not name.startswith(".") and os.path.isfile(path) and path not in listed:
+            if (not name.startswith(".") and os.path.isfile(path) and path not in listed
+                    and not (spared and spared(path))):
                 work.remove(path)
 
 

@@ -160,6 +160,16 @@ options:
     type: list
     elements: path
     default: []
+  spare_named_in:
+    description:
+      - Files (a daemon's live configuration) whose text names a file of an O(exclusive) directory by
+        its whole path: that file is kept although the set does not list it, because the running
+        daemon still reads it until a configuration that no longer names it is loaded. A missing
+        file names nothing.
+      - With no O(files) listed, this removes exactly what a newly loaded configuration stopped naming.
+    type: list
+    elements: path
+    default: []
   compare_with:
     description:
       - A live directory to compare a staging directory (O(compare_with.staged)) with once the files
@@ -372,7 +382,7 @@ import shutil
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tda.monitoring.plugins.module_utils.config_tree import plan
 from ansible_collections.tda.monitoring.plugins.module_utils.file_set_parts import (
-    FileSet, build_candidate, file_options, inside, output_of, probe, prune, service_state, summary)
+    FileSet, build_candidate, file_options, inside, named_in, output_of, probe, prune, service_state, summary)
 
 
 def main():
@@ -395,6 +405,7 @@ def main():
             secret_files=dict(type="list", elements="dict", default=[], no_log=False, options=file_options(secret=True)),
             absent=dict(type="list", elements="path", default=[]),
             exclusive=dict(type="list", elements="path", default=[]),
+            spare_named_in=dict(type="list", elements="path", default=[]),
             compare_with=dict(type="dict", options=dict(
                 staged=dict(type="path", default="."),
                 live=dict(type="path", required=True),
@@ -428,6 +439,7 @@ def main():
                 spec[field] = under_root(spec[field])
         p["absent"] = [under_root(path) for path in p["absent"]]
         p["exclusive"] = [under_root(path) for path in p["exclusive"]]
+        p["spare_named_in"] = [under_root(path) for path in p["spare_named_in"]]
     probe_output = probe(module, p["probe"])
     work = FileSet(module)
     if p["compare_with"]:
@@ -446,8 +458,9 @@ def main():
     for path in p["absent"]:
         work.remove(path)
     listed = set(spec["dest"] for spec in p["files"] + p["secret_files"])
+    spared = named_in(p["spare_named_in"]) if p["spare_named_in"] else None
     for directory in p["exclusive"]:
-        prune(work, directory, listed)
+        prune(work, directory, listed, spared)
     differs, candidate = None, None
     if p["compare_with"]:
         staged = os.path.normpath(os.path.join(p["root"], p["compare_with"]["staged"]))

@@ -38,12 +38,14 @@ def refuse_env_reference(where, value):
             "(from Ansible Vault); it is written to a file on the host." % (where, match.group(0)))
 
 
-def move_secret(node, key, file_key, path, directory, files):
-    """Replace node[key] by node[file_key] = a file holding the value; returns the new dict."""
+def move_secret(node, key, file_key, path, directory, files, owner=""):
+    """Replace node[key] by node[file_key] = a file holding the value; returns the new dict. With
+    owner (a basic_auth username), the file is that user's, so a rotation to another user writes a
+    new file beside the one the running configuration still reads."""
     value = node[key]
     where = ".".join(str(part) for part in path + [key])
     refuse_env_reference(where, value)
-    file_path = "%s/%s" % (directory.rstrip("/"), file_name(path + [key]))
+    file_path = "%s/%s" % (directory.rstrip("/"), file_name(path + ([owner] if owner else []) + [key]))
     files.append({"path": file_path, "content": value})
     out = dict((k, v) for k, v in node.items() if k != key)
     out[file_key] = file_path
@@ -61,7 +63,8 @@ def walk(node, path, directory, fields, files):
     out = {}
     for key, value in node.items():
         if key in here and isinstance(value, str) and value != "":
-            moved = move_secret({key: value}, key, here[key], path, directory, files)
+            owner = node.get("username") if key == "password" and isinstance(node.get("username"), str) else ""
+            moved = move_secret({key: value}, key, here[key], path, directory, files, owner)
             out.update(moved)
         else:
             out[key] = walk(value, path + [str(key)], directory, fields, files)

@@ -1,16 +1,26 @@
-"""The lab's certificates renewed in place (run by tools/e2e.sh while the journeys wait): every
-certificate is re-issued by a deploy whose renewal window (-e certificates_renew_days=400) is past
-their 365-day lifetime, as one within its window would be. Then every endpoint serves its new
-certificate, verified by the lab's CA for the name Prometheus uses; no daemon restarted (same
-MainPID); no scrape failed while it ran. Prints figures; exits 1 on any failure."""
+"""The lab's certificates renewed and its scrape password rotated in place (run by tools/e2e.sh
+while the journeys wait), in two deploys:
+1. every certificate is re-issued (-e certificates_renew_days=400: their 365-day lifetime is inside
+   that window, as a certificate near expiry would be) and Prometheus moves to a new scrape user
+   and password, the old pair in vault_tda_scrape_previous: every endpoint serves its new
+   certificate, verified by the lab's CA for the name Prometheus uses, and accepts both users;
+   Prometheus keeps no password file of the old user;
+2. the same without vault_tda_scrape_previous: every endpoint refuses the old user.
+Over both, no daemon restarted (same MainPID) and no scrape failed. Prints figures; exits 1 on any
+failure. The lab keeps the rotated user afterwards (the lab is removed next)."""
 import hashlib
+import os
+import secrets
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lab"))
@@ -54,30 +64,83 @@ def failed_scrapes(seconds):
     return int(float(result[0]["value"][1])) if result else None
 
 
+def answering(points, credentials):
+    """The points (host, port) that answer 200 to these credentials, and those that answer 401."""
+    status = {}
+    for host, port in points:
+        status[(host, port)] = client.raw(client.container_address(host), port, "/metrics", host, auth=credentials)[0]
+    return ({p for p, code in status.items() if code == 200}, {p for p, code in status.items() if code == 401})
+
+
+def deploy(log, extra):
+    start = time.time()
+    with open(log, "w") as out:
+        rc = subprocess.run(["ansible-playbook", "-i", "inventories/lab", "site.yml"] + extra,
+                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+    return rc, time.time() - start
+
+
+def secret_files(user):
+    names = subprocess.run(["docker", "exec", "tda-lab-mon1", "ls", "/etc/prometheus/secrets"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    return [name for name in names if "_basic_auth_%s_password" % user in name]
+
+
 def main():
     log = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "artifacts/e2e/site-renewal.log"
+    retire_log = log.with_name(log.stem + "-retire.log")
     points = endpoints()
+    # the store's own endpoint signs in with the store's user, which no rotation of the scrape user touches
+    secured = [p for p in points if p[1] != 8428]
+    old = client.SCRAPE
+    new = (old[0] + "-rotated", secrets.token_hex(16))
     before = {p: served(*p) for p in points}
     pids = main_pids()
     start = time.time()
-    with open(log, "w") as out:
-        rc = subprocess.run(["ansible-playbook", "-i", "inventories/lab", "site.yml", "-e", "certificates_renew_days=400"],
-                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-    took = time.time() - start
-    problems = [] if rc == 0 else ["the renewing deploy failed (see %s)" % log]
-    after = {p: served(*p) for p in points}
-    kept = [p for p in points if after[p] == before[p]]
-    if kept:
-        problems.append("still serving the old certificate: %s" % ", ".join("%s:%d" % p for p in kept))
+    problems = []
+    handle, rotation = tempfile.mkstemp(prefix="rotation-", suffix=".yml", dir=str(ROOT / "artifacts"))
+    try:
+        with os.fdopen(handle, "w") as out:
+            yaml.safe_dump({"tda_scrape_user": new[0], "vault_tda_scrape_password": new[1],
+                            "vault_tda_scrape_previous": {old[0]: old[1]}}, out)
+        rc, took = deploy(log, ["-e", "certificates_renew_days=400", "-e", "@" + rotation])
+        if rc:
+            problems.append("the renewing and rotating deploy failed (see %s)" % log)
+        after = {p: served(*p) for p in points}
+        kept = [p for p in points if after[p] == before[p]]
+        if kept:
+            problems.append("still serving the old certificate: %s" % ", ".join("%s:%d" % p for p in kept))
+        both = answering(secured, old)[0] & answering(secured, new)[0]
+        if both != set(secured):
+            problems.append("not accepting both users during the rotation: %s"
+                            % ", ".join("%s:%d" % p for p in sorted(set(secured) - both)))
+        stale = secret_files(old[0])
+        if stale or not secret_files(new[0]):
+            problems.append("Prometheus's password files: %s of the old user left, %d of the new"
+                            % (stale, len(secret_files(new[0]))))
+        with open(rotation, "w") as out:
+            yaml.safe_dump({"tda_scrape_user": new[0], "vault_tda_scrape_password": new[1]}, out)
+        retire_rc, retire_took = deploy(retire_log, ["-e", "@" + rotation])
+    finally:
+        os.unlink(rotation)
+    if retire_rc:
+        problems.append("the deploy retiring the old user failed (see %s)" % retire_log)
+    refused_old = answering(secured, old)[1]
+    accepted_new = answering(secured, new)[0]
+    if refused_old != set(secured) or accepted_new != set(secured):
+        problems.append("after the rotation: old user refused by %d of %d endpoints, new user accepted by %d"
+                        % (len(refused_old), len(secured), len(accepted_new)))
     restarted = sorted("%s %s" % k for k, v in main_pids().items() if pids.get(k) not in (None, v))
     if restarted:
         problems.append("restarted: %s" % ", ".join(restarted))
     time.sleep(6)  # the last scrapes of the window
     failed = failed_scrapes(int(time.time() - start) + 1)
     if failed:
-        problems.append("%d scrapes failed while the certificates were renewed" % failed)
-    print("   renewal: %d endpoints serve their new certificate after a %.0f s deploy; %d daemons, none restarted; "
-          "failed scrapes meanwhile: %s" % (len(points) - len(kept), took, len(pids), failed))
+        problems.append("%d scrapes failed while the certificates were renewed and the password rotated" % failed)
+    print("   renewal: %d of %d endpoints serve their new certificate after a %.0f s deploy, which also moved "
+          "Prometheus to a new scrape user; %d endpoints accepted both users, then refused the old one after "
+          "a %.0f s deploy; %d daemons, none restarted; failed scrapes meanwhile: %s"
+          % (len(points) - len(kept), len(points), took, len(both), retire_took, len(pids), failed))
     for problem in problems:
         print("   FAILED: " + problem)
     return 1 if problems else 0

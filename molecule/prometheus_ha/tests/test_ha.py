@@ -71,7 +71,7 @@ def test_remote_read_brings_the_other_replicas_samples():
     while not other_replica() and time.time() < deadline:
         time.sleep(2)
     assert other_replica(), "no sample of the other replica through remote_read"
-    secret = member.file("/etc/prometheus/secrets/remote_read_0_basic_auth_password")
+    secret = member.file("/etc/prometheus/secrets/remote_read_0_basic_auth_writer_password")
     assert (secret.user, secret.group, secret.mode) == ("root", "prometheus", 0o640)
 
 
@@ -185,7 +185,7 @@ def test_a_users_reload_of_a_live_set_promtool_refuses_reloads_no_member():
 
 def test_remote_write_password_lives_in_a_file_only():
     member = host_of("tda-mol-prometheus_ha-prom1")
-    secret = member.file("/etc/prometheus/secrets/remote_write_0_basic_auth_password")
+    secret = member.file("/etc/prometheus/secrets/remote_write_0_basic_auth_writer_password")
     assert (secret.user, secret.group, secret.mode) == ("root", "prometheus", 0o640)
     assert secret.content_string == PASSWORD
     assert PASSWORD not in member.file("/etc/prometheus/prometheus.yml").content_string

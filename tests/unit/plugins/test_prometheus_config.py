@@ -55,12 +55,12 @@ def test_every_http_secret_moves_to_a_file_named_after_its_job():
     for secret in ("scrape-pw", "node-token", "rw-pw", "rr-token"):
         assert secret not in text
     assert {f["path"]: f["content"] for f in out["files"]} == {
-        SECRETS + "/scrape_api_basic_auth_password": "scrape-pw",
+        SECRETS + "/scrape_api_basic_auth_u_password": "scrape-pw",
         SECRETS + "/scrape_node_authorization_credentials": "node-token",
-        SECRETS + "/remote_write_0_basic_auth_password": "rw-pw",
+        SECRETS + "/remote_write_0_basic_auth_rw_password": "rw-pw",
         SECRETS + "/remote_read_0_bearer_token": "rr-token"}
     assert out["data"]["scrape_configs"][0]["basic_auth"] == {
-        "username": "u", "password_file": SECRETS + "/scrape_api_basic_auth_password"}
+        "username": "u", "password_file": SECRETS + "/scrape_api_basic_auth_u_password"}
 
 
 def test_a_job_added_in_front_renames_no_secret_file():
@@ -114,6 +114,16 @@ def test_promtool_accepts_what_it_builds(tmp_path, promtool):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_a_new_scrape_user_gets_a_password_file_beside_the_old_users():
+    """A rotation: the running prometheus.yml keeps reading the old user's file until the reload."""
+    def files(user, password):
+        return build(scrape_configs=[{"job_name": "api", "basic_auth": {"username": user, "password": password}}])["files"]
+    old, new = files("scraper", "old-pw"), files("scraper-2", "new-pw")
+    assert [f["path"] for f in old] == [SECRETS + "/scrape_api_basic_auth_scraper_password"]
+    assert [f["path"] for f in new] == [SECRETS + "/scrape_api_basic_auth_scraper-2_password"]
+    assert files("a b/../c", "pw")[0]["path"] == SECRETS + "/scrape_api_basic_auth_a-b-..-c_password"
+
+
 def test_alertmanager_http_config_and_inline_tls_move_to_files():
     from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
     built = prometheus_config({
@@ -125,11 +135,11 @@ def test_alertmanager_http_config_and_inline_tls_move_to_files():
     entry = built["data"]["alerting"]["alertmanagers"][0]
     assert entry["scheme"] == "https" and entry["static_configs"] == [{"targets": ["am1:9093"]}]
     assert entry["tls_config"] == {"ca_file": "/s/alertmanagers_0_tls_config_ca"}
-    assert entry["basic_auth"] == {"username": "prometheus", "password_file": "/s/alertmanagers_0_basic_auth_password"}
+    assert entry["basic_auth"] == {"username": "prometheus", "password_file": "/s/alertmanagers_0_basic_auth_prometheus_password"}
     job = built["data"]["scrape_configs"][0]
     assert job["tls_config"] == {"ca_file": "/s/scrape_node_tls_config_ca", "server_name": "x"}
     assert {f["path"]: f["content"] for f in built["files"]} == {
-        "/s/alertmanagers_0_tls_config_ca": "PEM-CA", "/s/alertmanagers_0_basic_auth_password": "pw",
+        "/s/alertmanagers_0_tls_config_ca": "PEM-CA", "/s/alertmanagers_0_basic_auth_prometheus_password": "pw",
         "/s/scrape_node_tls_config_ca": "PEM-CA"}
 
 

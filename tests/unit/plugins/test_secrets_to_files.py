@@ -11,7 +11,7 @@ def test_basic_auth_and_authorization_move_to_files():
                {"url": "https://other/write", "authorization": {"credentials": "tok"}}]
     out = secrets_to_files(section, "/etc/prometheus/secrets", "remote_write")
     assert out["data"][0]["basic_auth"] == {
-        "username": "tda", "password_file": "/etc/prometheus/secrets/remote_write_0_basic_auth_password"}
+        "username": "tda", "password_file": "/etc/prometheus/secrets/remote_write_0_basic_auth_tda_password"}
     assert out["data"][1]["authorization"] == {
         "credentials_file": "/etc/prometheus/secrets/remote_write_1_authorization_credentials"}
     assert {f["content"] for f in out["files"]} == {"s3cret", "tok"}

@@ -96,6 +96,39 @@ def test_exclusive_directories_and_absent_paths(tmp_path, module):
     assert sorted(result["removed"]) == [str(sd / "gone.yml"), str(tmp_path / "web")]
 
 
+def test_files_the_live_configuration_names_stay_until_it_stops_naming_them(tmp_path, module):
+    """A password rotation: the new user's file is written beside the old one, which the running
+    configuration still reads; once the new configuration is live, the old one goes."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    old, new = secrets / "scrape_node_basic_auth_scraper_password", secrets / "scrape_node_basic_auth_scraper-2_password"
+    stale = secrets / "scrape_gone_basic_auth_scraper_password"
+    old.write_text("old-pw")
+    stale.write_text("x")
+    live = tmp_path / "prometheus.yml"
+    # a longer name that starts with the old file's path does not spare the old file
+    live.write_text("password_file: %s\npassword_file: %s-copy\n" % (old, stale))
+    staged = dict(secret_files=[{"dest": str(new), "content": "new-pw"}], exclusive=[str(secrets)],
+                  spare_named_in=[str(live)])
+    rc, result = module("file_set", _ansible_check_mode=True, **staged)
+    assert rc == 0 and result["removed"] == [str(stale)] and not new.exists() and stale.exists()
+    rc, result = module("file_set", **staged)
+    assert rc == 0 and result["removed"] == [str(stale)]
+    assert sorted(os.listdir(str(secrets))) == sorted([old.name, new.name])
+    # the new configuration is live (swapped and reloaded): what it no longer names goes
+    live.write_text("password_file: %s\n" % new)
+    after = dict(exclusive=[str(secrets)], spare_named_in=[str(live)])
+    rc, result = module("file_set", _ansible_check_mode=True, **after)
+    assert rc == 0 and result["changed"] and result["removed"] == [str(old)] and old.exists()
+    rc, result = module("file_set", **after)
+    assert rc == 0 and result["removed"] == [str(old)] and os.listdir(str(secrets)) == [new.name]
+    rc, result = module("file_set", **after)
+    assert rc == 0 and not result["changed"]
+    # a configuration that does not exist names nothing
+    rc, result = module("file_set", exclusive=[str(secrets)], spare_named_in=[str(tmp_path / "none.yml")])
+    assert rc == 0 and result["removed"] == [str(new)]
+
+
 def test_account_confirmed_and_missing_account_reported_in_check_mode(tmp_path, module):
     # Debian's nobody already has no login and no home: nothing to change
     rc, result = module("file_set", account={"user": "nobody", "group": "nogroup"})
