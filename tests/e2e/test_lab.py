@@ -2,8 +2,10 @@
 healthy; then three faults at once (each healed once all its receivers were notified) - the API on api1 stopped (TDAAPIDown), every request of
 api2 failing (TDAAPIHighErrorRate), PostgreSQL stopped (PostgreSQLDown) - and each alert's
 notifications reach its intended stand-in receivers in the sink and no others, within its
-`for:` + group_wait + two scrape intervals of becoming pending; after recovery the resolved
-notification reaches every receiver configured to send one.
+`for:` + group_wait + two scrape intervals of becoming pending, exactly once through the
+three-member Alertmanager cluster; after recovery the resolved notification reaches every
+receiver configured to send one, once. The faults are induced with mon1's Prometheus stopped:
+the HA pair's other member alone raises them, and the long-term store has no gap meanwhile.
 
 Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
 import json
@@ -22,6 +24,8 @@ sys.path.insert(0, str(ROOT / "lab"))
 import client  # noqa: E402  pylint: disable=wrong-import-position
 
 PROMETHEUS = client.PROMETHEUS
+# the member of the HA pair left running while mon1's is stopped for the faults
+SURVIVOR = client.PROMETHEUS_2
 SINK = "http://127.0.0.1:19099"
 API = {"api1": "http://127.0.0.1:19801", "api2": "http://127.0.0.1:19802"}
 LAB = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/main.yml").read_text())
@@ -108,27 +112,52 @@ def notifications():
 
 
 def active_at(alertname):
-    for alert in get(PROMETHEUS + "/api/v1/alerts")["data"]["alerts"]:
+    for alert in get(SURVIVOR + "/api/v1/alerts")["data"]["alerts"]:
         if alert["labels"]["alertname"] == alertname:
             return alert
     return None
 
 
-def test_every_target_up_and_every_rule_loaded_and_healthy():
+@pytest.mark.parametrize("prometheus", [PROMETHEUS, SURVIVOR], ids=["mon1", "mon2"])
+def test_every_target_up_and_every_rule_loaded_and_healthy(prometheus):
+    """Both members of the HA pair scrape every target and evaluate every rule."""
     def all_up():
-        targets = get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"]
+        targets = get(prometheus + "/api/v1/targets")["data"]["activeTargets"]
         return targets and all(t["health"] == "up" for t in targets) and targets
     targets = wait_for(all_up, timeout=120)
-    assert targets, [(t["scrapeUrl"], t.get("lastError")) for t in get(PROMETHEUS + "/api/v1/targets")["data"]["activeTargets"] if t["health"] != "up"]
+    assert targets, [(t["scrapeUrl"], t.get("lastError")) for t in get(prometheus + "/api/v1/targets")["data"]["activeTargets"] if t["health"] != "up"]
     jobs = {t["labels"]["job"] for t in targets}
-    assert {"prometheus", "tda-api", "postgres", "redis", "nginx", "node", "blackbox"} <= jobs, jobs
-    rules = [r for g in get(PROMETHEUS + "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
+    assert {"prometheus", "tda-api", "postgres", "redis", "nginx", "node", "blackbox", "alertmanager"} <= jobs, jobs
+    scraped = {t["labels"]["instance"] for t in targets if t["labels"]["job"] == "prometheus"}
+    assert {"tda-lab-%s:9090" % host for host in LAB_HOSTS["prometheus"]} <= scraped, scraped
+    rules = [r for g in get(prometheus + "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
     profile = [r for f in ("alert-rules.yml", "recording-rules.yml", "meta-rules.yml")
                for g in yaml.safe_load((ROOT / "profile/rules" / f).read_text())["groups"] for r in g["rules"]]
     loaded = {(r.get("name")) for r in rules}
     assert {r.get("alert") or r.get("record") for r in profile} <= loaded
     assert all(r["health"] == "ok" for r in rules), [r["name"] for r in rules if r["health"] != "ok"]
-    print("\n%d targets up (%s); %d rules loaded and healthy" % (len(targets), ", ".join(sorted(jobs)), len(rules)))
+    alertmanagers = {a["url"] for a in get(prometheus + "/api/v1/alertmanagers")["data"]["activeAlertmanagers"]}
+    assert len(alertmanagers) == len(LAB_HOSTS["alertmanager"]), alertmanagers
+    print("\n%s: %d targets up (%s); %d rules loaded and healthy; sends to %d Alertmanagers"
+          % (prometheus, len(targets), ", ".join(sorted(jobs)), len(rules), len(alertmanagers)))
+
+
+def test_the_alertmanager_cluster_has_every_member_over_tls():
+    """Each member sees the whole cluster (gossip over TLS: the profile's cluster TLS)."""
+    members = LAB_HOSTS["alertmanager"]
+    assert len(members) == 3
+    for host in members:
+        container = "tda-lab-" + host
+        def status(container=container):
+            code, body = client.raw(client.container_address(container), 9093, "/api/v2/status", container, auth=client.ADMIN)
+            cluster = json.loads(body.decode())["cluster"] if code == 200 else {}
+            return cluster if cluster.get("status") == "ready" and len(cluster.get("peers") or []) == len(members) else None
+        cluster = wait_for(status, timeout=60)
+        assert cluster, "%s does not see %d ready peers" % (container, len(members))
+    flags = subprocess.run(["docker", "exec", "tda-lab-" + members[0], "systemctl", "show", "-P", "ExecStart", "alertmanager"],
+                           check=True, capture_output=True, text=True).stdout
+    assert "--cluster.tls-config=" in flags, flags
+    print("\n%d Alertmanagers, each seeing %d ready peers, gossiping over TLS" % (len(members), len(members)))
 
 
 # the jobs whose endpoints have no TLS and basic auth (the README says why: the lab's stand-in app), and the one endpoint
@@ -209,7 +238,8 @@ HEAL = {
 def none_active():
     """None of the induced alerts is pending or firing in Prometheus or held by Alertmanager
     (an earlier run's alert would already be notified, and not again)."""
-    in_prometheus = {a["labels"]["alertname"] for a in get(PROMETHEUS + "/api/v1/alerts")["data"]["alerts"]}
+    in_prometheus = {a["labels"]["alertname"] for prometheus in (PROMETHEUS, SURVIVOR)
+                     for a in get(prometheus + "/api/v1/alerts")["data"]["alerts"]}
     in_alertmanager = {a["labels"]["alertname"] for a in get(client.ALERTMANAGER + "/api/v2/alerts")}
     return not (set(FAULTS) & (in_prometheus | in_alertmanager))
 
@@ -219,6 +249,9 @@ def faults_induced():
     assert wait_for(none_active, timeout=420, interval=5), "induced alerts still active from an earlier run"
     request("DELETE", SINK + "/records")
     pending, healed = {}, {}
+    # one member of the HA pair is down for the whole firing half: the other alone must raise every alert
+    docker("tda-lab-mon1", "systemctl", "stop", "prometheus")
+    stopped = time.time()
     for name in FAULTS:
         INDUCE[name]()
     try:
@@ -239,6 +272,9 @@ def faults_induced():
             if name not in healed:
                 HEAL[name]()
                 healed[name] = time.time()
+        started = time.time()
+        docker("tda-lab-mon1", "systemctl", "start", "prometheus")
+        wait_for(lambda: client.request("GET", PROMETHEUS + "/-/ready")[0] == 200, timeout=60)
         # tools/e2e.sh holds its deploy checks until here: their load would skew the timed path
         if os.environ.get("TDA_E2E_HEALED_MARK"):
             Path(os.environ["TDA_E2E_HEALED_MARK"]).write_text("healed\n")
@@ -247,7 +283,7 @@ def faults_induced():
         seen = {(n[0], n[1]) for n in notifications() if n[2] == "resolved"}
         return all((name, r) in seen for name, fault in FAULTS.items() for r in fault["resolved"])
     wait_for(all_resolved, timeout=360, interval=3)
-    return {"pending": pending, "healed": healed, "all": notifications()}
+    return {"pending": pending, "healed": healed, "all": notifications(), "stopped": stopped, "started": started}
 
 
 @pytest.mark.parametrize("alertname", sorted(FAULTS))
@@ -265,12 +301,17 @@ def test_induced_alert_reaches_its_receivers_and_no_others_in_time(faults_induce
         print("\n%s -> %s: %.1f s after it became pending (bound: for %ds + group_wait %ds + 2 x %ds = %ds)"
               % (alertname, receiver, took, fault["for"], GROUP_WAIT, SCRAPE, bound))
         assert took <= bound, "%s reached %s %.1f s after pending, over %d s" % (alertname, receiver, took, bound)
+        # three Alertmanagers received it: the cluster's notification log lets one of them send
+        count = len([n for n in firing if n[1] == receiver])
+        assert count == 1, "%s reached %s %d times" % (alertname, receiver, count)
+        assert faults_induced["stopped"] < first < faults_induced["started"], "not notified while mon1 was stopped"
 
 
 @pytest.mark.parametrize("alertname", sorted(FAULTS))
 def test_resolved_follows_recovery_at_every_receiver_that_sends_it(faults_induced, alertname):
     resolved = [n for n in faults_induced["all"] if n[0] == alertname and n[2] == "resolved"]
     assert {n[1] for n in resolved} == FAULTS[alertname]["resolved"]
+    assert len(resolved) == len(FAULTS[alertname]["resolved"]), "resolved more than once: %s" % resolved
     for notification in resolved:
         took = notification[3] - faults_induced["healed"][alertname]
         print("\n%s resolved -> %s: %.1f s after recovery" % (alertname, notification[1], took))
@@ -293,8 +334,8 @@ def test_email_went_over_starttls_signed_in(faults_induced):
 def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
     """Every panel query of the profile's dashboards that reads only what the lab runs (the demo
     API, PostgreSQL, Redis, nginx, node_exporter, blackbox, Prometheus, and the profile's
-    recording rules) returns data from the lab's Prometheus - after the faults, so the error
-    series exist too."""
+    recording rules) returns data from the lab's Prometheus - mon2, which saw the faults (mon1 was
+    stopped meanwhile), so the error series exist too."""
     import sys  # pylint: disable=import-outside-toplevel
     sys.path.insert(0, str(ROOT / "collections"))
     from ansible_collections.tda.monitoring.plugins.filter.grafana_dashboard import dashboard_queries  # noqa: E501  pylint: disable=import-outside-toplevel
@@ -314,7 +355,7 @@ def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
             names = {node.name for node, _parents in promlint._walk(ast)  # pylint: disable=protected-access
                      if type(node).__name__ in ("VectorSelector", "MatrixSelector") and getattr(node, "name", None)}
             if names and names <= (in_lab | recorded):
-                data = wait_for(lambda expr=item["expr"]: get(PROMETHEUS + "/api/v1/query?" + urllib.parse.urlencode(
+                data = wait_for(lambda expr=item["expr"]: get(SURVIVOR + "/api/v1/query?" + urllib.parse.urlencode(
                     {"query": expr}))["data"]["result"], timeout=60)
                 assert data, "%s: no data from the lab's Prometheus for %s" % (item["where"], item["expr"])
                 checked.append(item["where"])
@@ -357,3 +398,29 @@ def test_every_scrape_jobs_series_are_in_the_long_term_store_once(faults_induced
     print("\nthe long-term store holds the up series of %d targets, once each, and series of %d jobs (%s)"
           % (len(scraped), len(jobs), ", ".join(sorted(jobs))))
     assert {job for job, _instance in scraped} <= jobs
+
+
+def test_the_store_has_no_gap_while_one_prometheus_was_stopped(faults_induced):
+    """mon1's Prometheus was stopped while the faults were induced (faults_induced): mon2 kept
+    writing, so every node_exporter's up series in the store has a sample at least every two
+    scrape intervals across that window, and mon2 saw mon1 down meanwhile."""
+    stopped, started = faults_induced["stopped"], faults_induced["started"]
+    assert started - stopped > 60
+    down = get(SURVIVOR + "/api/v1/query?" + urllib.parse.urlencode({
+        "query": "max_over_time(up{job='prometheus', instance='tda-lab-mon1:9090'}[%ds])" % int(started - stopped - 2 * SCRAPE),
+        "time": "%.3f" % (started - SCRAPE)}))["data"]["result"]
+    assert down and down[0]["value"][1] == "0", "mon2 did not see mon1's Prometheus down: %s" % down
+    status, body = client.request("GET", STORE + "/api/v1/export?" + urllib.parse.urlencode({
+        "match[]": "up{job='node'}", "start": "%d" % stopped, "end": "%d" % started}), auth=STORE_USER)
+    assert status == 200, status
+    series = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+    assert len(series) == len(LAB_HOSTS["node_exporter"]), [s["metric"] for s in series]
+    worst = {}
+    for one in series:
+        stamps = sorted(one["timestamps"])
+        edges = [stamps[0] / 1000 - stopped, started - stamps[-1] / 1000]
+        worst[one["metric"]["instance"]] = max([b - a for a, b in zip(stamps, stamps[1:])] or [0]) / 1000
+        assert max(edges) <= 2 * SCRAPE, "%s: no sample within %ds of the window's edges %s" % (one["metric"], 2 * SCRAPE, edges)
+    assert max(worst.values()) <= 2 * SCRAPE, "gaps in the store while mon1 was stopped: %s" % worst
+    print("\nmon1 stopped for %.0f s: %d node series in the store, the longest gap between samples %.1f s (scrape interval %d s)"
+          % (started - stopped, len(series), max(worst.values()), SCRAPE))
