@@ -1,0 +1,53 @@
+"""tda.monitoring.tls_proxy from Debian's nginx package (Debian 12 and 13) in front of Prometheus's
+own /metrics: TLS from the internal CA and basic auth, scraped by Prometheus through it; Debian's
+nginx.service left off; a new user is a verified reload, never a restart."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
+from scenario import changed_task_names, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+
+PROXY = "https://127.0.0.1:9443/metrics"
+
+
+def status(host, *curl):
+    """The HTTP status of one curl request from inside the host."""
+    return host.run("curl -s -o /dev/null -w '%%{http_code}' %s" % " ".join(curl)).stdout.strip()
+
+
+def test_tls_and_credentials_wanted(host):
+    # the CA the proxy's certificate chains to: the one Prometheus was given
+    ca = host.run("ls /etc/prometheus/secrets/ | grep tls-proxy_tls_config_ca").stdout.split()
+    assert ca, "no CA file for the tls-proxy job"
+    ca_file = "/etc/prometheus/secrets/" + ca[0]
+    assert status(host, "--cacert", ca_file, PROXY) == "401"
+    assert status(host, "--cacert", ca_file, "-u", "scraper:wrong", PROXY) == "401"
+    assert status(host, "--cacert", ca_file, "-u", "scraper:proxy-pw-3f1a", PROXY) == "200"
+    body = host.run("curl -fsS --cacert %s -u scraper:proxy-pw-3f1a %s" % (ca_file, PROXY)).stdout
+    assert "# TYPE prometheus_build_info" in body
+    plain = status(host, "-u", "scraper:proxy-pw-3f1a", "http://127.0.0.1:9443/metrics")
+    assert not plain.startswith("2"), plain
+
+
+def test_prometheus_scrapes_through_it_and_debian_nginx_stays_off(host):
+    def proxied_up():
+        targets = get_json(host, "http://127.0.0.1:9090/api/v1/targets")["data"]["activeTargets"]
+        return [t for t in targets if t["labels"]["job"] == "tls-proxy" and t["health"] == "up"]
+    assert wait_for(proxied_up)
+    assert host.run("systemctl is-active nginx").stdout.strip() != "active"
+    assert host.run("systemctl is-enabled nginx").stdout.strip() == "disabled"
+    assert host.run("systemctl show -P User tls_proxy").stdout.strip() == "tls-proxy"
+    assert host.file("/etc/tls_proxy/tls.key").mode == 0o640
+    assert host.file("/etc/tls_proxy/htpasswd").content_string.startswith("scraper:$2")
+
+
+def test_a_new_user_is_a_verified_reload_not_a_restart(host):
+    main_pid = host.run("systemctl show -P MainPID tls_proxy").stdout.strip()
+    rc, out = converge("-e", '{"scenario_proxy_users": {"scraper": "proxy-pw-3f1a", "second": "proxy-pw-9c2e"}}')
+    assert rc == 0, out[-3000:]
+    assert host.run("systemctl show -P MainPID tls_proxy").stdout.strip() == main_pid, "the proxy was restarted"
+    changed = changed_task_names(out)
+    assert any(name.startswith("Activate | reload and verify: tls_proxy") for name in changed), changed
+    ca_file = "/etc/prometheus/secrets/" + host.run("ls /etc/prometheus/secrets/ | grep tls-proxy_tls_config_ca").stdout.split()[0]
+    assert status(host, "--cacert", ca_file, "-u", "second:proxy-pw-9c2e", PROXY) == "200"
+    assert status(host, "--cacert", ca_file, "-u", "scraper:proxy-pw-3f1a", PROXY) == "200"
