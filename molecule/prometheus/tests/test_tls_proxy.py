@@ -1,6 +1,7 @@
 """tda.monitoring.tls_proxy from Debian's nginx package (Debian 12 and 13) in front of Prometheus's
 own /metrics: TLS from the internal CA and basic auth, scraped by Prometheus through it; Debian's
-nginx.service left off; a new user is a verified reload, never a restart."""
+nginx.service left off; a set nginx -t refuses never replaces the live one; a new user is a
+verified reload, never a restart."""
 import os
 import sys
 
@@ -39,6 +40,16 @@ def test_prometheus_scrapes_through_it_and_debian_nginx_stays_off(host):
     assert host.run("systemctl show -P User tls_proxy").stdout.strip() == "tls-proxy"
     assert host.file("/etc/tls_proxy/tls.key").mode == 0o640
     assert host.file("/etc/tls_proxy/htpasswd").content_string.startswith("scraper:$2")
+
+
+def test_a_set_nginx_refuses_is_never_swapped_in(host):
+    ca_file = "/etc/prometheus/secrets/" + host.run("ls /etc/prometheus/secrets/ | grep tls-proxy_tls_config_ca").stdout.split()[0]
+    bad = '{"tls_proxy_backends": [{"name": "prometheus", "listen": "0.0.0.0:99999", "backend": "http://127.0.0.1:9090"}]}'
+    rc, out = converge("-e", bad)
+    assert rc != 0
+    assert "nothing broken was left in place" in out and "99999" in out, out[-3000:]
+    assert "99999" not in host.file("/etc/tls_proxy/nginx.conf").content_string
+    assert status(host, "--cacert", ca_file, "-u", "scraper:proxy-pw-3f1a", PROXY) == "200"
 
 
 def test_a_new_user_is_a_verified_reload_not_a_restart(host):
