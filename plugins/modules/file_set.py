@@ -163,7 +163,7 @@ options:
   spare_named_in:
     description:
       - Files (a daemon's live configuration) whose text names a file of an O(exclusive) directory by
-        its whole path: that file is kept although the set does not list it, because the running
+        its whole path - that file is kept although the set does not list it, because the running
         daemon still reads it until a configuration that no longer names it is loaded. A missing
         file names nothing.
       - With no O(files) listed, this removes exactly what a newly loaded configuration stopped naming.
