@@ -59,9 +59,14 @@ def main_pids():
 
 
 def failed_scrapes(seconds):
-    expr = "sum(count_over_time(up[%ds])) - sum(sum_over_time(up[%ds]))" % (seconds, seconds)
-    result = client.get(client.PROMETHEUS + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))["data"]["result"]
-    return int(float(result[0]["value"][1])) if result else None
+    """{(job, instance): failed scrapes} over the last seconds, as both members of the HA pair saw them."""
+    expr = "count_over_time(up[%ds]) - sum_over_time(up[%ds]) > 0" % (seconds, seconds)
+    failed = {}
+    for prometheus in (client.PROMETHEUS, client.PROMETHEUS_2):
+        for series in client.get(prometheus + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))["data"]["result"]:
+            key = "%s %s (seen by %s)" % (series["metric"]["job"], series["metric"]["instance"], prometheus.rsplit(":", 1)[1])
+            failed[key] = int(float(series["value"][1]))
+    return failed
 
 
 def answering(points, credentials):
@@ -136,11 +141,12 @@ def main():
     time.sleep(6)  # the last scrapes of the window
     failed = failed_scrapes(int(time.time() - start) + 1)
     if failed:
-        problems.append("%d scrapes failed while the certificates were renewed and the password rotated" % failed)
+        problems.append("%d scrapes failed while the certificates were renewed and the password rotated: %s"
+                        % (sum(failed.values()), ", ".join("%s: %d" % item for item in sorted(failed.items()))))
     print("   renewal: %d of %d endpoints serve their new certificate after a %.0f s deploy, which also moved "
           "Prometheus to a new scrape user; %d endpoints accepted both users, then refused the old one after "
-          "a %.0f s deploy; %d daemons, none restarted; failed scrapes meanwhile: %s"
-          % (len(points) - len(kept), len(points), took, len(both), retire_took, len(pids), failed))
+          "a %.0f s deploy; %d daemons, none restarted; failed scrapes meanwhile (both Prometheus): %d"
+          % (len(points) - len(kept), len(points), took, len(both), retire_took, len(pids), sum(failed.values())))
     for problem in problems:
         print("   FAILED: " + problem)
     return 1 if problems else 0
