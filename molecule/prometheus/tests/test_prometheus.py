@@ -38,7 +38,7 @@ def test_every_target_is_up(host):
     def all_up():
         targets = api(host, "/api/v1/targets")["data"]["activeTargets"]
         jobs = {t["labels"]["job"]: t["health"] for t in targets}
-        return jobs if jobs == {"prometheus": "up", "node": "up", "tls-proxy": "up"} else None
+        return jobs if jobs == {"prometheus": "up", "node": "up"} else None
     assert wait_for(all_up)
 
 

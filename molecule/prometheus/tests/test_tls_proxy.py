@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import changed_task_names, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import changed_task_names, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 PROXY = "https://127.0.0.1:9443/metrics"
 
@@ -14,6 +14,16 @@ PROXY = "https://127.0.0.1:9443/metrics"
 def status(host, *curl):
     """The HTTP status of one curl request from inside the host."""
     return host.run("curl -s -o /dev/null -w '%%{http_code}' %s" % " ".join(curl)).stdout.strip()
+
+
+PROXY_ON = ("-e", "scenario_proxy=true")
+
+
+def test_deployed_then_a_second_run_changes_nothing(host):
+    rc, out = converge(*PROXY_ON)
+    assert rc == 0, out[-3000:]
+    rc, out = converge(*PROXY_ON)
+    assert rc == 0 and changed_tasks(out) == 0, changed_task_names(out)
 
 
 def test_tls_and_credentials_wanted(host):
@@ -48,7 +58,7 @@ def test_a_set_nginx_refuses_is_never_swapped_in(host):
     bad = '{"tls_proxy_backends": [{"name": "prometheus", "listen": "0.0.0.0:99999", "backend": "http://127.0.0.1:9090"}]}'
     # Prometheus's own change swaps in earlier in the same play: its result must not make the proxy's
     # rescue restore anything (it once did, and removed the live nginx.conf)
-    rc, out = converge("-e", "scenario_scrape_interval=6s", "-e", bad)
+    rc, out = converge(*PROXY_ON, "-e", "scenario_scrape_interval=6s", "-e", bad)
     assert rc != 0
     assert "nothing broken was left in place" in out and "99999" in out, out[-3000:]
     assert "scrape_interval: 6s" in get_json(host, "http://127.0.0.1:9090/api/v1/status/config")["data"]["yaml"]
@@ -58,7 +68,7 @@ def test_a_set_nginx_refuses_is_never_swapped_in(host):
 
 def test_a_new_user_is_a_verified_reload_not_a_restart(host):
     main_pid = host.run("systemctl show -P MainPID tls_proxy").stdout.strip()
-    rc, out = converge("-e", '{"scenario_proxy_users": {"scraper": "proxy-pw-3f1a", "second": "proxy-pw-9c2e"}}')
+    rc, out = converge(*PROXY_ON, "-e", '{"scenario_proxy_users": {"scraper": "proxy-pw-3f1a", "second": "proxy-pw-9c2e"}}')
     assert rc == 0, out[-3000:]
     assert host.run("systemctl show -P MainPID tls_proxy").stdout.strip() == main_pid, "the proxy was restarted"
     changed = changed_task_names(out)
