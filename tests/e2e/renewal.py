@@ -7,7 +7,8 @@ while the journeys wait), in two deploys:
    Prometheus keeps no password file of the old user;
 2. the same without vault_tda_scrape_previous: every endpoint refuses the old user.
 Over both, no daemon restarted (same MainPID); the scrapes that failed meanwhile are counted per
-target and printed (not enabled yet as a failure: README). Prints figures; exits 1 on any failure. The lab keeps the rotated user afterwards (the lab is removed next)."""
+target and printed (not enabled yet as a failure: README). Prints figures; exits 1 on any failure.
+The lab keeps the rotated user afterwards (the lab is removed next)."""
 import hashlib
 import os
 import secrets
