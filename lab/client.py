@@ -20,9 +20,8 @@ ADMIN = (PROFILE["tda_web_admin_user"], VAULT["vault_tda_web_admin_password"])
 SCRAPE = (PROFILE["tda_scrape_user"], VAULT["vault_tda_scrape_password"])
 PROMETHEUS = "https://127.0.0.1:19090"
 ALERTMANAGER = "https://127.0.0.1:19093"
-# the HA pair's second Prometheus and the cluster's second Alertmanager (mon2)
+# the HA pair's second Prometheus (mon2)
 PROMETHEUS_2 = "https://127.0.0.1:19190"
-ALERTMANAGER_2 = "https://127.0.0.1:19193"
 
 
 def context(ca=CA):

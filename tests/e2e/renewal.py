@@ -120,10 +120,9 @@ def main():
         if both != set(secured):
             problems.append("not accepting both users during the rotation: %s"
                             % ", ".join("%s:%d" % p for p in sorted(set(secured) - both)))
-        stale = secret_files(old[0])
-        if stale or not secret_files(new[0]):
-            problems.append("Prometheus's password files: %s of the old user left, %d of the new"
-                            % (stale, len(secret_files(new[0]))))
+        stale, current = secret_files(old[0]), secret_files(new[0])
+        if stale or not current:
+            problems.append("Prometheus's password files: %s of the old user left, %d of the new" % (stale, len(current)))
         with open(rotation, "w") as out:
             yaml.safe_dump({"tda_scrape_user": new[0], "vault_tda_scrape_password": new[1]}, out)
         retire_rc, retire_took = deploy(retire_log, ["-e", "@" + rotation])

@@ -53,32 +53,25 @@ def serve(kind, directory, port, state):
     http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), handler).serve_forever()
 
 
-def wait_port(port):
+def wait_port(port, listening=True):
+    """Wait until something listens on 127.0.0.1:port (or, listening=False, until nothing does)."""
     import socket
     for _attempt in range(50):
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", int(port))) == 0:
+            if (sock.connect_ex(("127.0.0.1", int(port))) == 0) == listening:
                 return
         time.sleep(0.1)
-    sys.exit("nothing listens on 127.0.0.1:%s" % port)
-
-
-def refuse_held_port(port):
-    """A port another process still holds (a mirror an interrupted run left) would answer for the new
-    one with its own directory: fail instead, once a server just stopped has had time to go."""
-    import socket
-    for _attempt in range(50):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", int(port))) != 0:
-                return
-        time.sleep(0.1)
+    if listening:
+        sys.exit("nothing listens on 127.0.0.1:%s" % port)
+    # a port another process still holds (a mirror an interrupted run left) would answer for the new
+    # one with its own directory: fail instead, once a server just stopped has had time to go
     sys.exit("127.0.0.1:%s is held by another process (a mirror an interrupted run left?): stop it first" % port)
 
 
 def start(state, directory, mirror_port, proxy_port):
     stop(state)
     for port in (mirror_port, proxy_port):
-        refuse_held_port(port)
+        wait_port(port, listening=False)
     os.makedirs(state, exist_ok=True)
     open(os.path.join(state, "proxy.log"), "w").close()
     for kind, port in (("mirror", mirror_port), ("proxy", proxy_port)):
