@@ -49,7 +49,8 @@ def test_prometheus_scrapes_through_it_and_debian_nginx_stays_off(host):
     assert host.run("systemctl is-enabled nginx").stdout.strip() == "disabled"
     assert host.run("systemctl show -P User tls_proxy").stdout.strip() == "tls-proxy"
     assert host.file("/etc/tls_proxy/tls.key").mode == 0o640
-    assert host.file("/etc/tls_proxy/htpasswd").content_string.startswith("scraper:$2")
+    # the role's default cost
+    assert host.file("/etc/tls_proxy/htpasswd").content_string.startswith("scraper:$2b$12$")
 
 
 def test_a_set_nginx_refuses_is_never_swapped_in(host):
@@ -66,9 +67,10 @@ def test_a_set_nginx_refuses_is_never_swapped_in(host):
     assert status(host, "--cacert", ca_file, "-u", "scraper:proxy-pw-3f1a", PROXY) == "200"
 
 
-def test_a_new_user_is_a_verified_reload_not_a_restart(host):
+def test_a_new_user_and_a_new_cost_are_a_verified_reload_not_a_restart(host):
     main_pid = host.run("systemctl show -P MainPID tls_proxy").stdout.strip()
-    rc, out = converge(*PROXY_ON, "-e", '{"scenario_proxy_users": {"scraper": "proxy-pw-3f1a", "second": "proxy-pw-9c2e"}}')
+    rc, out = converge(*PROXY_ON, "-e", '{"scenario_proxy_users": {"scraper": "proxy-pw-3f1a", "second": "proxy-pw-9c2e"}}',
+                       "-e", "tls_proxy_bcrypt_cost=8")
     assert rc == 0, out[-3000:]
     assert host.run("systemctl show -P MainPID tls_proxy").stdout.strip() == main_pid, "the proxy was restarted"
     changed = changed_task_names(out)
@@ -76,3 +78,6 @@ def test_a_new_user_is_a_verified_reload_not_a_restart(host):
     ca_file = "/etc/prometheus/secrets/" + host.run("ls /etc/prometheus/secrets/ | grep tls-proxy_tls_config_ca").stdout.split()[0]
     assert status(host, "--cacert", ca_file, "-u", "second:proxy-pw-9c2e", PROXY) == "200"
     assert status(host, "--cacert", ca_file, "-u", "scraper:proxy-pw-3f1a", PROXY) == "200"
+    hashes = host.file("/etc/tls_proxy/htpasswd").content_string.split()
+    assert sorted(line.split(":", 1)[0] for line in hashes) == ["scraper", "second"]
+    assert all(line.split(":", 1)[1].startswith("$2b$08$") for line in hashes), hashes
