@@ -15,7 +15,7 @@ description:
     hash on every run and a web config with basic-auth users does not change on a re-run.
   - The same result as C(password | password_hash('bcrypt', salt=seed | tda.monitoring.bcrypt_salt, rounds=rounds)).
     Ansible templates a role's variables each time they are read, and a task reads a web config's
-    users several times: this filter keeps each result in the memory of the process that templates
+    users several times; this filter keeps each result in the memory of the process that templates
     the task, so each hash is computed once per task instead of once per read (a bcrypt hash of cost
     12 takes about a quarter of a second of the controller's CPU). Nothing is written anywhere.
 positional: _input, seed

@@ -1,8 +1,6 @@
 """bcrypt_hash gives the hash password_hash('bcrypt') gives with the same derived salt (web configs
 deployed before it do not change), computes each hash once per process, and refuses what bcrypt
 would silently cut or cannot do."""
-import time
-
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.plugins.filter.core import get_encrypted_password
@@ -26,18 +24,22 @@ def test_the_default_cost_is_passlibs_12_so_deployed_hashes_stay():
     assert hashed == get_encrypted_password("pw", "bcrypt", salt=bcrypt_salt("seed"))
 
 
-def test_computed_once_per_process():
+def test_computed_once_per_process(monkeypatch):
     module._HASHED.clear()  # pylint: disable=protected-access
-    start = time.process_time()
-    first = bcrypt_hash("pw-once", "seed-once", rounds=12)
-    once = time.process_time() - start
-    start = time.process_time()
-    for _ in range(20):
-        assert bcrypt_hash("pw-once", "seed-once", rounds=12) == first
-    again = time.process_time() - start
-    print("first hash %.3f s of CPU, 20 more reads %.4f s" % (once, again))
-    assert again < once / 10
-    assert bcrypt_hash("pw-other", "seed-once", rounds=12) != first
+    calls = []
+    real_hashpw = module.bcrypt.hashpw
+
+    def counted_hashpw(secret, salt):
+        calls.append(salt)
+        return real_hashpw(secret, salt)
+    monkeypatch.setattr(module.bcrypt, "hashpw", counted_hashpw)
+    first = bcrypt_hash("pw-once", "seed-once", rounds=5)
+    reads = [bcrypt_hash("pw-once", "seed-once", rounds=5) for dummy in range(20)]
+    assert reads == [first] * 20
+    assert len(calls) == 1, "bcrypt ran %d times for one password" % len(calls)
+    assert bcrypt_hash("pw-other", "seed-once", rounds=5) != first
+    assert bcrypt_hash("pw-once", "seed-once", rounds=6) != first
+    assert len(calls) == 3
 
 
 @pytest.mark.parametrize("password, rounds, said", [
