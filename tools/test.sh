@@ -83,10 +83,10 @@ if [ -n "$scenarios" ]; then
   fi
 fi
 
-# Scenario runs go through a queue served by TDA_TEST_JOBS workers (2 by default: the
-# scenarios spend much of their time waiting on daemons, so two lanes share the 2 cores well).
-# A scenario's runs share Molecule's state directory, so they never overlap: the queue holds
-# every Debian 12 run before the Debian 13 ones, and a lock per scenario covers the rest.
+# Scenario runs go through a queue served by TDA_TEST_JOBS workers (3 by default: with the
+# scenarios' daemons waiting much of the time, two lanes left a core idle for minutes at a time).
+# The queue holds the runs longest budget first; a worker takes the first run whose scenario is
+# not running already (a scenario's runs share Molecule's state directory, so they never overlap).
 runs() {
   for scenario in $scenarios; do
     platforms=$(scenario_platforms "$scenario")
@@ -103,10 +103,27 @@ while read -r scenario platform; do
   else
     echo "$scenario $platform"
   fi
-done < <(runs | sort -s -k2,2) >"$queue"
+done < <(runs | while read -r scenario platform; do echo "$(budget_of "$scenario") $scenario $platform"; done |
+          sort -s -k1,1nr | cut -d' ' -f2-) >"$queue"
 
-# shellcheck disable=SC2016  # the inner script gets the queue as its $1
-next_run() { flock "$queue.lock" bash -c 'head -n 1 "$1"; sed -i 1d "$1"' _ "$queue"; }
+# "scenario platform" of the first queued run whose scenario is not running (marked as running
+# now), "wait" when every queued run's scenario is running, nothing when the queue is empty
+next_run() {
+  (
+    flock 8
+    mapfile -t queued <"$queue"
+    for i in "${!queued[@]}"; do
+      scenario=${queued[i]% *}
+      [ ! -e "$work/running.$scenario" ] || continue
+      touch "$work/running.$scenario"
+      echo "${queued[i]}"
+      unset "queued[i]"
+      printf '%s\n' "${queued[@]}" | grep . >"$queue"
+      exit 0
+    done
+    [ ${#queued[@]} -eq 0 ] || echo wait
+  ) 8>"$queue.lock"
+}
 
 run_scenario() {  # scenario platform
   local name="molecule:$1" log="$logs/molecule-$1-$2.log" start rc took
@@ -149,9 +166,16 @@ step_times() {
 }
 steps=$work/steps
 
-worker() { local run; while run=$(next_run) && [ -n "$run" ]; do run_scenario "${run% *}" "${run#* }"; done; }
+worker() {
+  local run
+  while run=$(next_run) && [ -n "$run" ]; do
+    if [ "$run" = wait ]; then sleep 2; continue; fi
+    run_scenario "${run% *}" "${run#* }"
+    rm -f "$work/running.${run% *}"
+  done
+}
 
-workers=${TDA_TEST_JOBS:-2}
+workers=${TDA_TEST_JOBS:-3}
 [ -n "$only" ] && workers=1
 worker_pids=()
 if [ -s "$queue" ]; then
