@@ -85,8 +85,9 @@ fi
 
 # Scenario runs go through a queue served by TDA_TEST_JOBS workers (3 by default: with the
 # scenarios' daemons waiting much of the time, two lanes left a core idle for minutes at a time).
-# The queue holds the runs longest budget first; a worker takes the first run whose scenario is
-# not running already (a scenario's runs share Molecule's state directory, so they never overlap).
+# A scenario's runs share Molecule's state directory, so they never overlap: they are a chain, and
+# the queue holds the longest chains first (a run's budget times its scenario's platforms); a
+# worker takes the first run whose scenario is not running already.
 runs() {
   for scenario in $scenarios; do
     platforms=$(scenario_platforms "$scenario")
@@ -103,8 +104,10 @@ while read -r scenario platform; do
   else
     echo "$scenario $platform"
   fi
-done < <(runs | while read -r scenario platform; do echo "$(budget_of "$scenario") $scenario $platform"; done |
-          sort -s -k1,1nr | cut -d' ' -f2-) >"$queue"
+done < <(runs | while read -r scenario platform; do
+            budget=$(budget_of "$scenario")
+            echo "$(( ${budget:-0} * $(wc -w <<<"$(scenario_platforms "$scenario")") )) $scenario $platform"
+          done | sort -s -k1,1nr | cut -d' ' -f2-) >"$queue"
 
 # "scenario platform" of the first queued run whose scenario is not running (marked as running
 # now), "wait" when every queued run's scenario is running, nothing when the queue is empty
