@@ -86,8 +86,8 @@ fi
 # Scenario runs go through a queue served by TDA_TEST_JOBS workers (3 by default: with the
 # scenarios' daemons waiting much of the time, two lanes left a core idle for minutes at a time).
 # A scenario's runs share Molecule's state directory, so they never overlap: they are a chain, and
-# the queue holds the longest chains first (a run's budget times its scenario's platforms); a
-# worker takes the first run whose scenario is not running already.
+# the queue holds the runs by what is left of their chain (a run's budget times the runs of its
+# scenario from it on), longest first; a worker takes the first run whose scenario is not running.
 runs() {
   for scenario in $scenarios; do
     platforms=$(scenario_platforms "$scenario")
@@ -106,7 +106,9 @@ while read -r scenario platform; do
   fi
 done < <(runs | while read -r scenario platform; do
             budget=$(budget_of "$scenario")
-            echo "$(( ${budget:-0} * $(wc -w <<<"$(scenario_platforms "$scenario")") )) $scenario $platform"
+            # what is left of the chain from this run on: this platform and those after it
+            left=$(scenario_platforms "$scenario" | tr ' ' '\n' | sed -n "/^$platform\$/,\$p" | wc -l)
+            echo "$(( ${budget:-0} * left )) $scenario $platform"
           done | sort -s -k1,1nr | cut -d' ' -f2-) >"$queue"
 
 # "scenario platform" of the first queued run whose scenario is not running (marked as running
