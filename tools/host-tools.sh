@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
 # promtool, amtool, prometheus and alertmanager for the unit tests, taken from Debian's
-# packages into .cache/host-tools/bin without installing (or starting) anything system-wide.
+# packages into .cache/host-tools/bin without installing (or starting) anything system-wide; and
+# amtool of the newer Alertmanagers we test (0.28.1, 0.33.1) from the release mirror, as
+# .cache/host-tools/bin/amtool-VERSION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/host-tools
 want=(prometheus prometheus-alertmanager prometheus-blackbox-exporter)
+newer_amtools() {
+  local archive version
+  for archive in .cache/mirror/alertmanager/releases/download/v*/alertmanager-*.linux-amd64.tar.gz; do
+    version=${archive##*/alertmanager-}; version=${version%.linux-amd64.tar.gz}
+    [ -x "$dest/bin/amtool-$version" ] && continue
+    tar -xzf "$archive" -O "alertmanager-$version.linux-amd64/amtool" >"$dest/bin/amtool-$version.tmp"
+    chmod 0755 "$dest/bin/amtool-$version.tmp" && mv "$dest/bin/amtool-$version.tmp" "$dest/bin/amtool-$version"
+  done
+}
 if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
+  bash tools/mirror.sh
+  newer_amtools
   exit 0
 fi
 command -v apt-get >/dev/null || { echo "apt-get is needed to fetch Debian's promtool and amtool" >&2; exit 1; }
@@ -27,4 +40,6 @@ if [ ! -f /usr/share/prometheus/alertmanager/default.tmpl ] && [ "$(id -u)" = 0 
   mkdir -p /usr/share/prometheus/alertmanager
   cp "$dest"/root/usr/share/prometheus/alertmanager/*.tmpl /usr/share/prometheus/alertmanager/
 fi
+bash tools/mirror.sh
+newer_amtools
 echo "== host tools: $("$dest/bin/promtool" --version 2>&1 | head -1)"

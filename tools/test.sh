@@ -32,6 +32,8 @@ matrix_field() { awk -v s="$1" '!/^#/ && $1 == s' molecule/matrix; }
 scenario_platforms() { matrix_field "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^debian/) print $i }' | xargs; }
 scenario_optin() { matrix_field "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^[?]/) print substr($i, 2) }'; }
 budget_of() { matrix_field "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^budget=/) print substr($i, 8) }'; }
+# from=tarball: the scenario runs from the built collection, installed offline (tools/tarball.sh)
+from_tarball() { matrix_field "$1" | grep -qw "from=tarball"; }
 enabled=$(awk '!/^#/ && !/^@/ && NF { print $1 }' molecule/matrix)
 
 # --- the static lane: one stage after another, beside the scenarios (each is mostly one core)
@@ -49,13 +51,16 @@ static_stage() {  # name command...
   fi
 }
 static_lane() {
+  # first: the archive scenarios and the unit tests' newer amtools wait for it (instant once built)
+  static_stage release-mirror bash tools/mirror.sh
   static_stage ansible-lint ansible-lint --profile production
   static_stage changelog-lint antsibull-changelog lint
   static_stage test-ids python tools/test_ids.py
+  static_stage ee-context bash tools/ee.sh
   static_stage unit-tests bash -c 'bash tools/host-tools.sh && python -m pytest -q tests/unit'
   static_stage ansible-test-sanity bash tools/sanity.sh
 }
-static_names="set-up ansible-lint changelog-lint test-ids unit-tests ansible-test-sanity"
+static_names="set-up release-mirror ansible-lint changelog-lint test-ids ee-context unit-tests ansible-test-sanity"
 
 scenarios=""
 run_static=false
@@ -131,7 +136,7 @@ next_run() {
 }
 
 run_scenario() {  # scenario platform
-  local name="molecule:$1" log="$logs/molecule-$1-$2.log" start rc took
+  local name="molecule:$1" log="$logs/molecule-$1-$2.log" start rc took run
   stamp "== $name on $2 (log: $log)"
   start=$(date +%s)
   # every line of the log carries its time, so the steps' times can be read from it
@@ -139,7 +144,8 @@ run_scenario() {  # scenario platform
     env LAB_PLATFORM="$2" PYTHONUNBUFFERED=1 bash tools/e2e.sh 2>&1 | timestamped >"$log"
   else
     # quick when the image is current; waits while the background build of it runs
-    { bash tools/images.sh "$2" && env TDA_PLATFORM="$2" PYTHONUNBUFFERED=1 molecule test -s "$1"; } 2>&1 | timestamped >"$log"
+    if from_tarball "$1"; then run=(bash tools/tarball.sh "$1" "$2"); else run=(molecule test -s "$1"); fi
+    { bash tools/images.sh "$2" && env TDA_PLATFORM="$2" PYTHONUNBUFFERED=1 "${run[@]}"; } 2>&1 | timestamped >"$log"
   fi
   rc=${PIPESTATUS[0]}
   echo "$1 $2 $(step_times "$log")" >>"$steps"

@@ -145,6 +145,22 @@ def wait_for(check, timeout=40, interval=1):
         time.sleep(interval)
 
 
+def assert_no_secret(output, secrets):
+    """No secret in a run's output; a failure names each leaked secret's position in the list and the
+    tasks it appeared under (never the secret itself, which pytest would print)."""
+    leaks = []
+    for index, secret in enumerate(secrets):
+        if secret in output:
+            tasks, task = [], None
+            for line in output.splitlines():
+                header = _TASK_HEADER.match(line.strip())
+                task = header.group("name") if header else task
+                if secret in line and task not in tasks:
+                    tasks.append(task)
+            leaks.append("secret #%d (%d characters) under the tasks %s" % (index, len(secret), tasks))
+    assert not leaks, "secrets in the -vvv --diff output: " + "; ".join(leaks)
+
+
 def secret_key_lines():
     """The base64 lines of the scenario's TLS key (molecule/shared/pki.yml made it)."""
     with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "pki", "server.key")) as handle:

@@ -12,19 +12,24 @@ version_added: 0.1.0
 description:
   - Takes the sections of an Alertmanager configuration (C(global), C(route), C(receivers),
     C(inhibit_rules), C(time_intervals), C(templates)) and returns C({data, files, warnings}).
-  - Secrets move to files in O(directory) and are replaced by their C(*_file) field, for the
-    global SMTP password and Slack/OpsGenie/VictorOps keys, each receiver type's secret fields
-    (email C(auth_password), Slack C(api_url), PagerDuty C(routing_key)/C(service_key), webhook
-    C(url) from Alertmanager 0.26, and others) and every C(http_config) secret.
-  - A C(*_file) field, given or generated, that O(version) cannot read is an error naming the
-    receiver, the field, the version and the fix. On versions without C(url_file) a webhook URL
-    stays in the configuration file (0640, readable by the daemon's group only), and is listed in
-    C(inline_secrets) so that a diff of the file can mask it.
+  - Secrets move to files in O(directory) and are replaced by their C(*_file) field where
+    O(version) reads one - in the global section (SMTP password and secret, Slack URL, OpsGenie,
+    VictorOps, WeChat, Telegram and Rocket.Chat keys), in each receiver type (email, Slack
+    including its app token, PagerDuty, OpsGenie, VictorOps, webhook, Telegram, Discord, MS Teams
+    and its Flows-based v2, Pushover, WeChat, Rocket.Chat, incident.io, Mattermost) and in every
+    C(http_config) (basic auth, authorization, OAuth2, bearer token; Webex, Jira and SNS sign in
+    there).
+  - A C(*_file) field, given or generated, or a receiver type that O(version) cannot read is an
+    error naming the receiver, the field, the version and the fix. On versions without C(url_file)
+    a webhook URL stays in the configuration file (0640, readable by the daemon's group only), and
+    is listed in C(inline_secrets) so that a diff of the file can mask it.
+  - SNS's C(sigv4) C(access_key) and C(secret_key) have no file form in any version; they are an
+    error unless O(allow_inline) is true, and then stay inline and listed in C(inline_secrets).
   - The deprecated C(match) and C(match_re) of routes and C(source_match)/C(target_match)(C(_re))
     of inhibit rules are converted to C(matchers), C(source_matchers) and C(target_matchers),
     with a warning in C(warnings).
   - C(${VAR}) placeholders are refused (Alertmanager would send them literally).
-positional: _input, directory, version
+positional: _input, directory, version, allow_inline
 options:
   _input:
     description: The sections, a dict.
@@ -38,6 +43,10 @@ options:
     description: The Alertmanager version that will read the file (C(0.25.0)); empty for the newest.
     type: str
     required: true
+  allow_inline:
+    description: Keep the secrets that have no file form in any version (SNS's sigv4 keys) inline.
+    type: bool
+    default: false
 author:
   - TDA Platform monitoring team (@tda-platform)
 '''
@@ -55,7 +64,8 @@ RETURN = r'''
 _value:
   description:
     - C(data), the configuration; C(files), the secrets to write; C(warnings), what was converted;
-      C(inline_secrets), the secret values that had to stay in the configuration file.
+      C(inline_secrets), the secret values that had to stay in the configuration file; C(inline_keys),
+      the fields holding them (a diff masks those fields' values, also where an old value differs).
   type: dict
 '''
 
@@ -67,17 +77,26 @@ from ansible.utils.display import Display
 from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import (
     HTTP_FIELDS, move_secret, refuse_env_reference, walk)
 
+# secret field -> (its file field, the first Alertmanager version that reads it). Upstream's
+# release notes, and measured with amtool check-config 0.25.0 (Debian 12), 0.28.1 (Debian 13) and
+# 0.33.1 (Debian sid); tests/unit/plugins/test_alertmanager_config.py runs all three on the result.
 GLOBAL_SECRETS = {
-    "smtp_auth_password": "smtp_auth_password_file",
-    "slack_api_url": "slack_api_url_file",
-    "opsgenie_api_key": "opsgenie_api_key_file",
-    "victorops_api_key": "victorops_api_key_file",
+    "smtp_auth_password": ("smtp_auth_password_file", "0.25.0"),
+    "smtp_auth_secret": ("smtp_auth_secret_file", "0.31.0"),
+    "slack_api_url": ("slack_api_url_file", "0.25.0"),
+    "opsgenie_api_key": ("opsgenie_api_key_file", "0.25.0"),
+    "victorops_api_key": ("victorops_api_key_file", "0.25.0"),
+    "wechat_api_secret": ("wechat_api_secret_file", "0.31.0"),
+    "telegram_bot_token": ("telegram_bot_token_file", "0.31.0"),
+    "rocketchat_token": ("rocketchat_token_file", "0.28.0"),
+    "rocketchat_token_id": ("rocketchat_token_id_file", "0.28.0"),
 }
-# receiver type -> secret field -> (file field, first version that reads it); measured with
-# amtool check-config 0.25.0 (Debian 12), 0.28.1 (Debian 13) and 0.33.1 (Debian sid)
+# receiver type -> secret field -> (file field, first version that reads it); the secrets of every
+# type's http_config (basic_auth, authorization, oauth2, bearer_token) move in every version
 RECEIVER_SECRETS = {
-    "email_configs": {"auth_password": ("auth_password_file", "0.25.0")},
-    "slack_configs": {"api_url": ("api_url_file", "0.25.0")},
+    "email_configs": {"auth_password": ("auth_password_file", "0.25.0"),
+                      "auth_secret": ("auth_secret_file", "0.31.0")},
+    "slack_configs": {"api_url": ("api_url_file", "0.25.0"), "app_token": ("app_token_file", "0.30.0")},
     "pagerduty_configs": {"routing_key": ("routing_key_file", "0.25.0"),
                           "service_key": ("service_key_file", "0.25.0")},
     "opsgenie_configs": {"api_key": ("api_key_file", "0.25.0")},
@@ -86,10 +105,27 @@ RECEIVER_SECRETS = {
     "telegram_configs": {"bot_token": ("bot_token_file", "0.26.0")},
     "discord_configs": {"webhook_url": ("webhook_url_file", "0.26.0")},
     "msteams_configs": {"webhook_url": ("webhook_url_file", "0.26.0")},
+    "msteamsv2_configs": {"webhook_url": ("webhook_url_file", "0.28.0")},
     "pushover_configs": {"user_key": ("user_key_file", "0.26.0"), "token": ("token_file", "0.26.0")},
+    "wechat_configs": {"api_secret": ("api_secret_file", "0.31.0")},
+    "rocketchat_configs": {"token": ("token_file", "0.28.0"), "token_id": ("token_id_file", "0.28.0")},
+    "incidentio_configs": {"url": ("url_file", "0.29.0"),
+                           "alert_source_token": ("alert_source_token_file", "0.29.0")},
+    "mattermost_configs": {"webhook_url": ("webhook_url_file", "0.30.0")},
+    # their secrets are in http_config (webex: authorization; jira: basic_auth or authorization)
+    "webex_configs": {},
+    "jira_configs": {},
+    "sns_configs": {},
 }
+# receiver types younger than the oldest version we support (Debian's 0.28.1 build leaves Jira out:
+# its amtool refuses jira_configs, and so does the role's validation)
+RECEIVER_TYPES_SINCE = {"msteams_configs": "0.26.0", "msteamsv2_configs": "0.28.0", "rocketchat_configs": "0.28.0",
+                        "jira_configs": "0.28.0", "incidentio_configs": "0.29.0", "mattermost_configs": "0.30.0"}
 # a webhook URL may stay inline where the version has no url_file; the others never do
 INLINE_WHEN_UNSUPPORTED = {("webhook_configs", "url")}
+# secrets that no version reads from a file: inline only when the caller allows it (SNS can also
+# sign in without keys, with the host's AWS profile or role_arn)
+WITHOUT_FILE_FORM = {"sns_configs": {"sigv4": ("access_key", "secret_key")}}
 _MATCHER_PAIRS = (("match", "match_re", "matchers"),
                   ("source_match", "source_match_re", "source_matchers"),
                   ("target_match", "target_match_re", "target_matchers"))
@@ -129,12 +165,62 @@ def _convert_route(route, where, warnings):
     return out
 
 
-def _receiver(receiver, index, directory, version, files, inline):
+def _dotted(version):
+    return ".".join(str(part) for part in version)
+
+
+def _move_secrets(node, secrets, where, path, directory, version, files, inline, inline_kind=""):
+    """node's secret fields to their file fields where this version reads them; returns the node."""
+    for field, (file_field, since) in secrets.items():
+        supported = version >= _version_tuple(since)
+        if file_field in node and not supported:
+            raise AnsibleFilterError(
+                "%s: %s needs Alertmanager %s or later, and %s will be installed. Nothing was "
+                "changed. Install a newer Alertmanager (alertmanager_version) or give %s instead."
+                % (where, file_field, since, _dotted(version), field))
+        if isinstance(node.get(field), str) and node[field] != "":
+            if supported:
+                node = move_secret(node, field, file_field, path, directory, files)
+            elif (inline_kind, field) in INLINE_WHEN_UNSUPPORTED:
+                refuse_env_reference(where + "." + field, node[field])
+                inline.append((field, node[field]))
+            else:
+                raise AnsibleFilterError(
+                    "%s: Alertmanager %s cannot read %s from a file (%s needs %s), and secrets "
+                    "are never written into alertmanager.yml. Nothing was changed. Install Alertmanager "
+                    "%s or later (alertmanager_version)." % (where, _dotted(version), field, file_field, since, since))
+    return node
+
+
+def _keep_inline(config, kind, where, allow_inline, inline):
+    """The secrets no version reads from a file: kept inline (listed for masking) only when allowed."""
+    for block, fields in WITHOUT_FILE_FORM.get(kind, {}).items():
+        for field in fields:
+            value = (config.get(block) or {}).get(field) if isinstance(config.get(block), dict) else None
+            if not isinstance(value, str) or value == "":
+                continue
+            refuse_env_reference("%s.%s.%s" % (where, block, field), value)
+            if not allow_inline:
+                raise AnsibleFilterError(
+                    "%s: %s.%s has no file form in any Alertmanager version, and secrets are never written "
+                    "into alertmanager.yml unless you allow it. Nothing was changed. Either sign in without "
+                    "it (an AWS profile or role_arn on the host), or set alertmanager_inline_secrets_allowed: "
+                    "true to keep it in alertmanager.yml (0640, masked in every diff)." % (where, block, field))
+            inline.append((field, value))
+
+
+def _receiver(receiver, index, directory, version, files, inline, allow_inline):
     name = receiver.get("name")
     if not name:
         raise AnsibleFilterError("receivers[%d] has no name; every receiver needs one" % index)
     out = {}
     for kind, configs in receiver.items():
+        since = RECEIVER_TYPES_SINCE.get(kind)
+        if since and version < _version_tuple(since):
+            raise AnsibleFilterError(
+                "receiver %r: %s needs Alertmanager %s or later, and %s will be installed. Nothing was changed. "
+                "Install a newer Alertmanager (alertmanager_version) or use another receiver type."
+                % (name, kind, since, _dotted(version)))
         if kind not in RECEIVER_SECRETS or not isinstance(configs, list):
             out[kind] = walk(configs, ["receivers", name, kind], directory, HTTP_FIELDS, files) \
                 if kind != "name" else configs
@@ -142,31 +228,25 @@ def _receiver(receiver, index, directory, version, files, inline):
         out[kind] = []
         for position, config in enumerate(configs):
             path = ["receivers", name, kind.replace("_configs", ""), str(position)]
-            config = dict(config)
-            for field, (file_field, since) in RECEIVER_SECRETS[kind].items():
-                supported = version >= _version_tuple(since)
-                where = "receiver %r %s[%d]" % (name, kind, position)
-                if file_field in config and not supported:
-                    raise AnsibleFilterError(
-                        "%s: %s needs Alertmanager %s or later, and %s will be installed. Nothing was "
-                        "changed. Install a newer Alertmanager (alertmanager_version) or give %s instead."
-                        % (where, file_field, since, ".".join(str(p) for p in version), field))
-                if isinstance(config.get(field), str) and config[field] != "":
-                    if supported:
-                        config = move_secret(config, field, file_field, path, directory, files)
-                    elif (kind, field) in INLINE_WHEN_UNSUPPORTED:
-                        refuse_env_reference(where + "." + field, config[field])
-                        inline.append(config[field])
-                    else:
-                        raise AnsibleFilterError(
-                            "%s: Alertmanager %s cannot read %s from a file (%s needs %s), and secrets "
-                            "are never written into alertmanager.yml. Install Alertmanager %s or later."
-                            % (where, ".".join(str(p) for p in version), field, file_field, since, since))
+            where = "receiver %r %s[%d]" % (name, kind, position)
+            config = _move_secrets(dict(config), RECEIVER_SECRETS[kind], where, path, directory, version, files,
+                                   inline, kind)
+            _keep_inline(config, kind, where, allow_inline, inline)
             out[kind].append(walk(config, path, directory, HTTP_FIELDS, files))
     return out
 
 
-def alertmanager_config(sections, directory, version):
+def _inline_keys(version):
+    """Every field that may hold an inline secret on this version, whether one is there now or not:
+    a diff masks their values on its old side too, where a removed secret would otherwise show."""
+    keys = set(field for blocks in WITHOUT_FILE_FORM.values() for fields in blocks.values() for field in fields)
+    for kind, field in INLINE_WHEN_UNSUPPORTED:
+        if version < _version_tuple(RECEIVER_SECRETS[kind][field][1]):
+            keys.add(field)
+    return sorted(keys)
+
+
+def alertmanager_config(sections, directory, version, allow_inline=False):
     if not isinstance(sections, dict):
         raise AnsibleFilterError("alertmanager_config expects a dict of sections, got %s" % type(sections).__name__)
     wanted = _version_tuple(version)
@@ -175,9 +255,8 @@ def alertmanager_config(sections, directory, version):
     inline = []
     data = {}
     global_section = dict(sections.get("global") or {})
-    for field, file_field in GLOBAL_SECRETS.items():
-        if isinstance(global_section.get(field), str) and global_section[field] != "":
-            global_section = move_secret(global_section, field, file_field, ["global"], directory, files)
+    global_section = _move_secrets(global_section, GLOBAL_SECRETS, "global", ["global"], directory, wanted,
+                                   files, inline)
     global_section = walk(global_section, ["global"], directory, HTTP_FIELDS, files)
     if global_section:
         data["global"] = global_section
@@ -187,14 +266,16 @@ def alertmanager_config(sections, directory, version):
     if sections.get("inhibit_rules"):
         data["inhibit_rules"] = [_convert_matchers(rule, "inhibit_rules.%d" % index, warnings)
                                  for index, rule in enumerate(sections["inhibit_rules"])]
-    data["receivers"] = [_receiver(receiver, index, directory, wanted, files, inline)
+    data["receivers"] = [_receiver(receiver, index, directory, wanted, files, inline, allow_inline)
                          for index, receiver in enumerate(sections.get("receivers") or [])]
     if sections.get("time_intervals"):
         data["time_intervals"] = list(sections["time_intervals"])
     for warning in warnings:
         # Display keeps one copy of each message, however often the variable is templated
         Display().warning("alertmanager configuration: " + warning)
-    return {"data": data, "files": files, "warnings": warnings, "inline_secrets": sorted(set(inline))}
+    return {"data": data, "files": files, "warnings": warnings,
+            "inline_secrets": sorted(set(value for _key, value in inline)),
+            "inline_keys": _inline_keys(wanted)}
 
 
 class FilterModule(object):

@@ -213,6 +213,10 @@ class FileSet(object):
             for value in spec.get("mask") or []:
                 if value:
                     before, after = before.replace(value, MASK), after.replace(value, MASK)
+            # the keys' values on both sides: an inline secret that is changed or removed is no
+            # longer in mask, and would show in the diff's old side
+            for key in spec.get("mask_keys") or []:
+                before, after = mask_key_values(before, key), mask_key_values(after, key)
             self.show(dest, before, after)
         if exists:
             self.compare(dest, spec)  # the new content is written with spec's owner and mode
@@ -412,8 +416,15 @@ def file_options(secret):
             staged=dict(type="path"),
             diff=dict(type="bool", default=True),
             mask=dict(type="list", elements="str", default=[], no_log=True),
+            mask_keys=dict(type="list", elements="str", default=[], no_log=False),
         )
     return options
+
+
+def mask_key_values(text, key):
+    """YAML text with the value of every `key: value` line (a mapping entry, or a list item's first
+    entry) shown as the mask."""
+    return re.sub(r"(?m)^(\s*(?:-\s+)?%s:)[ \t]+\S.*$" % re.escape(key), r"\1 " + MASK, text)
 
 
 def summary(work, differs):

@@ -118,6 +118,14 @@ options:
         type: list
         elements: str
         default: []
+      mask_keys:
+        description:
+          - YAML keys whose value, on every line of the file that sets one, is shown as C(********) in
+            the diff, before and after - so that an inline secret that is changed or removed (no
+            longer in O(files[].mask)) does not show on the diff's old side either.
+        type: list
+        elements: str
+        default: []
   secret_files:
     description: Files like O(files) whose content is a secret; their content never appears in the output, the log or a diff.
     type: list

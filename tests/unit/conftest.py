@@ -46,6 +46,16 @@ def amtool():
     return tool("amtool")
 
 
+@pytest.fixture(scope="session")
+def amtools():
+    """{version: amtool} of every Alertmanager we test: Debian 12's 0.25.0, and 0.28.1 and 0.33.1
+    from the release mirror (tools/host-tools.sh)."""
+    found = {"0.25.0": tool("amtool")}
+    for version in ("0.28.1", "0.33.1"):
+        found[version] = tool("amtool-" + version)
+    return found
+
+
 def run_module(name, path_prefix=None, **args):
     """Run plugins/modules/NAME.py as Ansible runs it (JSON args file); return (rc, result).
     path_prefix puts a directory first on the module's PATH."""

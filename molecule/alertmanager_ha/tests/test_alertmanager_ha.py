@@ -1,6 +1,7 @@
 """A three-node Alertmanager cluster from the inventory: one cluster seen by every node, silences
 shared, an alert posted to every node notified exactly once (also with a node down), and a version
 upgrade that restarts one node at a time while an alert keeps firing, neither lost nor repeated."""
+import glob
 import json
 import os
 import re
@@ -8,9 +9,10 @@ import sys
 import time
 
 import testinfra
+import yaml
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, assert_no_secret, changed_task_names, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 NODES = ["tda-mol-alertmanager_ha-am%d" % n for n in (1, 2, 3)]
 testinfra_hosts = ["ansible://" + NODES[0]]
@@ -157,10 +159,27 @@ except (ssl.SSLError, ConnectionError) as exc:
 """
 
 
+# the upgraded cluster switched to TLS, with every receiver type 0.33.1 knows added in the same run
+SWITCHED = ("-e", "am_version=0.33.1", "-e", "am_cluster_tls=true", "-e", "am_every_receiver_on=true")
+with open(os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared", "receivers.yml")) as _file:
+    RECEIVER_SECRETS = [s for entry in yaml.safe_load(_file)["receiver_types"] if "0.33.1" in entry["accepted_by"] for s in entry["secrets"]]
+
+
+def host_key_lines():
+    """The base64 lines of every key the certificates role keeps for the cluster's members."""
+    lines = []
+    for key in glob.glob(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "pki", "hosts", "*.key")):
+        with open(key) as handle:
+            lines += [line for line in handle.read().splitlines() if line and "PRIVATE KEY" not in line]
+    assert lines
+    return lines
+
+
 def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(host):
     """Plain and TLS peers cannot gossip, so the switch restarts every member at once: then each
     sees the whole cluster over TLS, a silence made before is on every node, and an alert firing
-    throughout is not notified again (the notification log is on disk)."""
+    throughout is not notified again (the notification log is on disk). The same -vvv --diff run
+    adds a receiver of every type 0.33.1 knows, and shows none of their secrets."""
     silence_id = create_silence(NODES[1], "SilencedAcrossTheSwitch", "kept across the switch to TLS")
     body = json.dumps([{"labels": {"alertname": "FiringAcrossTheSwitch", "severity": "critical"}}])
     poster = " ; ".join("curl -s -m 1 -o /dev/null -X POST -H 'Content-Type: application/json' "
@@ -172,10 +191,14 @@ def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(hos
         # the silence reached every node before the switch (gossip), so each has it on disk
         for name in NODES:
             assert wait_for(lambda n=name: any(s["id"] == silence_id for s in silences(n)))
-        rc, out = converge("-e", "am_cluster_tls=true")
+        rc, out = converge(*SWITCHED, verbose=True)
         assert rc == 0, out[-3000:]
-        together = re.findall(r"TASK \[tda\.monitoring\.daemon : Service \| restart together: alertmanager\]\s*\**\s*((?:changed: \[[^\]]+\]\s*)+)", out)
-        assert together and len(re.findall(r"changed: \[", together[0])) == 3, out[-3000:]
+        assert_no_secret(out, RECEIVER_SECRETS + host_key_lines())
+        assert "every-mattermost_configs" in status(NODES[2])["config"]["original"]
+        # every member restarted in the one task that restarts them together
+        together = [name for name in changed_task_names(out)
+                    if name.startswith("tda.monitoring.daemon : Service | restart together: alertmanager: ")]
+        assert len(together) == 3, changed_task_names(out)
         assert "Restart | restart: alertmanager on" not in out
         for name in NODES:
             assert "--cluster.tls-config=/etc/alertmanager/cluster-tls.yml" in node(name).run(
@@ -196,5 +219,5 @@ def test_cluster_traffic_switches_to_tls_every_member_at_once_losing_nothing(hos
         assert alerts and alerts[0]["status"]["state"] == "active", "the alert was lost"
     finally:
         host.run("systemctl stop tda-poster-tls")
-    rc, out = converge("-e", "am_cluster_tls=true")
+    rc, out = converge(*SWITCHED)
     assert rc == 0 and changed_tasks(out) == 0, out[-3000:]

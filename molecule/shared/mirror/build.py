@@ -15,6 +15,7 @@ mtimes), so their checksums are stable across rebuilds.
 import gzip
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -163,11 +164,29 @@ def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     out = os.path.abspath(argv[1])
-    apt = Apt(os.path.join(out, ".apt"))
+    # which archive each NAME:SUITE:ARCH became, so that a mirror already built costs no apt run
+    # (apt-cache over three suites takes seconds per lookup); trusted for a day, as the apt lists
+    index_path = os.path.join(out, "index.json")
+    try:
+        with open(index_path) as handle:
+            index = json.load(handle)
+    except (OSError, ValueError):
+        index = {}
+    apt = None
     for item in argv[2:]:
         parts = item.split(":")
         name, suite, arch = parts[0], parts[1], parts[2] if len(parts) > 2 else "amd64"
-        print(build(out, apt, name, suite, arch))
+        known = index.get("%s:%s:%s" % (name, suite, arch))
+        if known and os.path.exists(os.path.join(out, known["archive"])) and time.time() - known["since"] < 86400:
+            print(os.path.join(out, known["archive"]))
+            continue
+        apt = apt or Apt(os.path.join(out, ".apt"))
+        archive = build(out, apt, name, suite, arch)
+        index["%s:%s:%s" % (name, suite, arch)] = {"archive": os.path.relpath(archive, out), "since": time.time()}
+        with open(index_path + ".tmp", "w") as handle:
+            json.dump(index, handle, indent=1, sort_keys=True)
+        os.replace(index_path + ".tmp", index_path)
+        print(archive)
 
 
 if __name__ == "__main__":

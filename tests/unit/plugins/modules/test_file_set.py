@@ -218,6 +218,28 @@ def test_a_secret_held_inline_is_masked_in_the_diff_before_and_after(tmp_path, m
     assert (root / "alertmanager.yml").read_text().count(new_url) == 1
 
 
+def test_an_inline_secret_changed_or_removed_is_masked_by_its_key_on_the_old_side_too(tmp_path, module):
+    """mask holds the secrets the new file has; the old file's, changed or gone, are masked by the
+    keys that may hold one (mask_keys)."""
+    root = tmp_path / "etc"
+    root.mkdir()
+    (root / "alertmanager.yml").write_text(
+        "receivers:\n- sns_configs:\n  - sigv4:\n      access_key: AKIA-0ld\n      secret_key: S3cret-0ld\n"
+        "- url: https://hooks.example/T0K3N-gone\n")
+    new = "receivers:\n- sns_configs:\n  - sigv4:\n      access_key: AKIA-n3w\n      secret_key: S3cret-n3w\n"
+    args = dict(root=str(root), files=[{"dest": "alertmanager.yml", "content": new, "mask": ["AKIA-n3w", "S3cret-n3w"],
+                                        "mask_keys": ["access_key", "secret_key", "url"]}])
+    rc, result = module("file_set", _ansible_diff=True, **args)
+    assert rc == 0 and result["changed"], result
+    diff = result["diff"][0]
+    assert diff["before"].count("********") == 3 and diff["after"].count("********") == 2, diff
+    assert "sns_configs" in diff["before"] and "- url: ********" in diff["before"]
+    text = json.dumps(result)
+    for secret in ("AKIA-0ld", "S3cret-0ld", "T0K3N-gone", "AKIA-n3w", "S3cret-n3w"):
+        assert secret not in text
+    assert (root / "alertmanager.yml").read_text() == new
+
+
 def _staged_set(tmp_path):
     """A configuration directory whose staging copy equals the live set (after a good run)."""
     root = tmp_path / "etc"
