@@ -109,6 +109,13 @@ def answering(points, credentials):
     return ({p for p, code in status.items() if code == 200}, {p for p, code in status.items() if code == 401})
 
 
+def web_config_costs(container, path):
+    """{user: bcrypt cost} of a web config's basic-auth users."""
+    text = subprocess.run(["docker", "exec", container, "cat", path], check=True, capture_output=True, text=True).stdout
+    users = (yaml.safe_load(text) or {}).get("basic_auth_users") or {}
+    return {user: hashed.split("$")[2] for user, hashed in users.items()}
+
+
 def deploy(log, extra):
     start = time.time()
     with open(log, "w") as out:
@@ -153,6 +160,12 @@ def main():
         if both != set(secured):
             problems.append("not accepting both users during the rotation: %s"
                             % ", ".join("%s:%d" % p for p in sorted(set(secured) - both)))
+        # every endpoint verifies the new password at once after the rotation: the scrape users are hashed
+        # at the profile's low cost, the admin at 12 (node_exporter's web config on mon1 as the sample)
+        costs = web_config_costs("tda-lab-mon1", "/etc/node_exporter/web-config.yml")
+        wanted = {old[0]: "08", new[0]: "08", client.ADMIN[0]: "12"}
+        if costs != wanted:
+            problems.append("bcrypt costs of node_exporter's web config on mon1: %s, wanted %s" % (costs, wanted))
         stale, current = secret_files(old[0]), secret_files(new[0])
         if stale or not current:
             problems.append("Prometheus's password files: %s of the old user left, %d of the new" % (stale, len(current)))
