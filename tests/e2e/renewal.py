@@ -6,8 +6,8 @@ while the journeys wait), in two deploys:
    certificate, verified by the lab's CA for the name Prometheus uses, and accepts both users;
    Prometheus keeps no password file of the old user;
 2. the same without vault_tda_scrape_previous: every endpoint refuses the old user.
-Over both, no daemon restarted (same MainPID); the scrapes that failed meanwhile are counted per
-target and printed (not enabled yet as a failure: README). Prints figures; exits 1 on any failure.
+Over both, no daemon restarted (same MainPID) and no scrape failed on either Prometheus (a failed
+one is printed with its reason). Prints figures; exits 1 on any failure.
 The lab keeps the rotated user afterwards (the lab is removed next)."""
 import hashlib
 import os
@@ -188,12 +188,13 @@ def main():
     failed = failed_scrapes(int(time.time() - start) + 1)
     for line in watcher.report():
         print("   down: " + line)
-    # reported, not failed on: with the HA pair (2026-12-02) both Prometheus lost about four scrapes of
-    # each endpoint behind the TLS proxy and one of mon2 itself over the two deploys (0 of all with one
-    # Prometheus); not explained yet, so "no failed scrape" is not enabled (README, #19)
+    # the failures seen before (0 to 20 per run, every one "context deadline exceeded" in the seconds after
+    # Prometheus reloaded with the new password) were every endpoint verifying it at once at bcrypt cost 12;
+    # the profile hashes the scrape users at 8 since, and a failed scrape is a failure again
     if failed:
-        print("   NOT ENABLED YET (no failed scrape): %d scrapes failed while the certificates were renewed and the "
-              "password rotated: %s" % (sum(failed.values()), ", ".join("%s: %d" % item for item in sorted(failed.items()))))
+        problems.append("%d scrapes failed while the certificates were renewed and the password rotated: %s (the "
+                        "down lines above say why)" % (sum(failed.values()),
+                                                        ", ".join("%s: %d" % item for item in sorted(failed.items()))))
     print("   renewal: %d of %d endpoints serve their new certificate after a %.0f s deploy, which also moved "
           "Prometheus to a new scrape user; %d endpoints accepted both users, then refused the old one after "
           "a %.0f s deploy; %d daemons, none restarted; failed scrapes meanwhile (both Prometheus): %d"
