@@ -192,9 +192,9 @@ def main():
     # Prometheus reloaded with the new password) were every endpoint verifying it at once at bcrypt cost 12;
     # the profile hashes the scrape users at 8 since, and a failed scrape is a failure again
     if failed:
+        listed = ", ".join("%s: %d" % item for item in sorted(failed.items()))
         problems.append("%d scrapes failed while the certificates were renewed and the password rotated: %s (the "
-                        "down lines above say why)" % (sum(failed.values()),
-                                                        ", ".join("%s: %d" % item for item in sorted(failed.items()))))
+                        "down lines above say why)" % (sum(failed.values()), listed))
     print("   renewal: %d of %d endpoints serve their new certificate after a %.0f s deploy, which also moved "
           "Prometheus to a new scrape user; %d endpoints accepted both users, then refused the old one after "
           "a %.0f s deploy; %d daemons, none restarted; failed scrapes meanwhile (both Prometheus): %d"
