@@ -16,9 +16,10 @@ newer_amtools() {
     chmod 0755 "$dest/bin/amtool-$version.tmp" && mv "$dest/bin/amtool-$version.tmp" "$dest/bin/amtool-$version"
   done
 }
+mkdir -p "$dest/bin"
+bash tools/mirror.sh
+newer_amtools
 if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
-  bash tools/mirror.sh
-  newer_amtools
   exit 0
 fi
 command -v apt-get >/dev/null || { echo "apt-get is needed to fetch Debian's promtool and amtool" >&2; exit 1; }
@@ -40,6 +41,4 @@ if [ ! -f /usr/share/prometheus/alertmanager/default.tmpl ] && [ "$(id -u)" = 0 
   mkdir -p /usr/share/prometheus/alertmanager
   cp "$dest"/root/usr/share/prometheus/alertmanager/*.tmpl /usr/share/prometheus/alertmanager/
 fi
-bash tools/mirror.sh
-newer_amtools
 echo "== host tools: $("$dest/bin/promtool" --version 2>&1 | head -1)"
