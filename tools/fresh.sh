@@ -3,8 +3,9 @@
 # its machine cache ($TDA_CACHE: virtualenv, Debian's tools, release mirror, wheels,
 # collections), the checkout's .venv, .cache, collections/ and Ansible home, ansible-test's
 # environments and get-pip stand-in, Molecule's state of this project, and any container or
-# network a lab or scenario left - then runs .ci/run and prints its time. Nothing else on the
-# machine is touched (the Docker engine and Debian's packages stay installed).
+# network a lab or scenario left - then runs .ci/run (or, with `lab`, `make lab`: #19's
+# fresh-machine figure) and prints its time. Nothing else on the machine is touched (the
+# Docker engine and Debian's packages stay installed).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TDA_ROOT"
@@ -22,9 +23,15 @@ if docker version >/dev/null 2>&1; then
 fi
 rm -rf "${TDA_CACHE:?}" .venv .cache collections .ansible
 rm -rf ~/.ansible/test "${XDG_CACHE_HOME:-$HOME/.cache}/molecule/$(basename "$TDA_ROOT")"
-echo "== .ci/run from nothing"
+what=${1:-ci}
+case $what in
+  ci) run=(env CI=true bash .ci/run) ;;
+  lab) run=(make lab) ;;
+  *) echo "usage: tools/fresh.sh [ci|lab]" >&2; exit 2 ;;
+esac
+echo "== ${run[*]} from nothing"
 start=$(date +%s)
 rc=0
-CI=true bash .ci/run || rc=$?
-echo "fresh run: $(( $(date +%s) - start )) s, exit $rc"
+"${run[@]}" || rc=$?
+echo "fresh $what: $(( $(date +%s) - start )) s, exit $rc"
 exit $rc
