@@ -29,7 +29,13 @@ description:
     of inhibit rules are converted to C(matchers), C(source_matchers) and C(target_matchers),
     with a warning in C(warnings).
   - C(${VAR}) placeholders are refused (Alertmanager would send them literally).
-positional: _input, directory, version, allow_inline
+  - In a cluster (O(cluster_size) above 1), every route's C(group_interval) (inherited, 5m when
+    unset) must be at least O(cluster_size) times O(peer_timeout). The member at position N waits
+    N times the peer timeout before it sends what the notification log does not show as sent; when
+    that wait outlasts the group interval, its flushes drift from the first member's and it sends
+    an alert state that member has already superseded (a firing notification right after the
+    resolved one, then a second resolved one; upstream alertmanager issues 2447 and 4008).
+positional: _input, directory, version, allow_inline, cluster_size, peer_timeout
 options:
   _input:
     description: The sections, a dict.
@@ -47,6 +53,14 @@ options:
     description: Keep the secrets that have no file form in any version (SNS's sigv4 keys) inline.
     type: bool
     default: false
+  cluster_size:
+    description: How many Alertmanagers form the cluster (0 or 1 for a single one).
+    type: int
+    default: 0
+  peer_timeout:
+    description: The cluster's C(--cluster.peer-timeout), a Prometheus duration.
+    type: str
+    default: 15s
 author:
   - TDA Platform monitoring team (@tda-platform)
 '''
@@ -74,6 +88,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
+from ansible_collections.tda.monitoring.plugins.module_utils.durations import duration_seconds
 from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import (
     HTTP_FIELDS, move_secret, refuse_env_reference, walk)
 
@@ -165,6 +180,41 @@ def _convert_route(route, where, warnings):
     return out
 
 
+def _group_interval_problems(route, where, inherited, shortest):
+    """Routes whose group_interval (inherited down the tree) is under shortest seconds."""
+    interval = route.get("group_interval", inherited)
+    try:
+        seconds = duration_seconds(interval)
+    except ValueError:
+        raise AnsibleFilterError("%s.group_interval: %r is not a duration; write it like 10s, 5m or 1h"
+                                 % (where, interval))
+    problems = []
+    if seconds < shortest:
+        problems.append("%s (receiver %s): group_interval %s" % (where, route.get("receiver", "inherited"), interval))
+    for index, child in enumerate(route.get("routes") or []):
+        problems.extend(_group_interval_problems(child, "%s.routes.%d" % (where, index), interval, shortest))
+    return problems
+
+
+def _check_cluster_timing(route, cluster_size, peer_timeout):
+    if int(cluster_size or 0) < 2:
+        return
+    try:
+        timeout = duration_seconds(peer_timeout)
+    except ValueError:
+        raise AnsibleFilterError("peer_timeout %r is not a duration; write it like 5s" % (peer_timeout,))
+    shortest = int(cluster_size) * timeout
+    problems = _group_interval_problems(route, "route", "5m", shortest)
+    if problems:
+        raise AnsibleFilterError(
+            "alertmanager_route: in a cluster of %d members with a peer timeout of %s, a group_interval "
+            "under %d x %s = %gs makes the last member send alert states the first has already "
+            "superseded (a firing notification after the resolved one): %s. Raise those group_interval "
+            "values or lower alertmanager_cluster_peer_timeout (each member must still finish a "
+            "notification within it)." % (int(cluster_size), peer_timeout, int(cluster_size), peer_timeout,
+                                           shortest, "; ".join(problems)))
+
+
 def _dotted(version):
     return ".".join(str(part) for part in version)
 
@@ -246,7 +296,7 @@ def _inline_keys(version):
     return sorted(keys)
 
 
-def alertmanager_config(sections, directory, version, allow_inline=False):
+def alertmanager_config(sections, directory, version, allow_inline=False, cluster_size=0, peer_timeout="15s"):
     if not isinstance(sections, dict):
         raise AnsibleFilterError("alertmanager_config expects a dict of sections, got %s" % type(sections).__name__)
     wanted = _version_tuple(version)
@@ -263,6 +313,7 @@ def alertmanager_config(sections, directory, version, allow_inline=False):
     if sections.get("templates"):
         data["templates"] = list(sections["templates"])
     data["route"] = _convert_route(dict(sections.get("route") or {}), "route", warnings)
+    _check_cluster_timing(data["route"], cluster_size, peer_timeout)
     if sections.get("inhibit_rules"):
         data["inhibit_rules"] = [_convert_matchers(rule, "inhibit_rules.%d" % index, warnings)
                                  for index, rule in enumerate(sections["inhibit_rules"])]

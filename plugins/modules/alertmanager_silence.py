@@ -104,18 +104,17 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tda.monitoring.plugins.module_utils.api_client import Client, HTTPError, http_argument_spec
+from ansible_collections.tda.monitoring.plugins.module_utils.durations import duration_seconds
 
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*\"?(.*?)\"?\s*$")
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNIT_SECONDS = dict(s=1, m=60, h=3600, d=86400, w=604800)
 UTC = datetime.timezone.utc
 
 
 def parse_duration(module, text, option):
-    match = _DURATION.match(text.strip())
-    if not match:
+    try:
+        return datetime.timedelta(seconds=duration_seconds(text))
+    except ValueError:
         module.fail_json(msg="%s=%r is not a duration; write it like 30s, 15m, 2h or 1d" % (option, text))
-    return datetime.timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
 def parse_time(text):

@@ -29,7 +29,6 @@ MAY_DIFFER = {
     "tda_evaluation_interval": "short intervals so alerts travel in seconds",
     "tda_api_scrape_timeout": "below the lab's scrape interval",
     "tda_alert_group_wait": "short intervals so alerts travel in seconds",
-    "tda_alert_group_interval": "short intervals so alerts travel in seconds",
     "tda_business_hours": "the lab's covers the whole week, so what reaches that receiver does not depend on the hour",
     # addresses: every receiver is the lab's sink, every store the lab's
     "tda_probe_targets": "each environment's endpoints",

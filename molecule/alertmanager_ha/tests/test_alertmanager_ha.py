@@ -12,13 +12,13 @@ import testinfra
 import yaml
 
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared"))
-from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, assert_no_secret, changed_task_names, changed_tasks, converge, get_json, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from scenario import assert_check_mode_predicts_the_real_run, assert_dashboard_metrics_exported, assert_no_secret, changed_task_names, changed_tasks, converge, get_json, host_state, wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 NODES = ["tda-mol-alertmanager_ha-am%d" % n for n in (1, 2, 3)]
 testinfra_hosts = ["ansible://" + NODES[0]]
-# peers wait their position x --cluster.peer-timeout (15s) before notifying what the first
-# has not: a duplicate would arrive within 2 x 15s after the first notification
-DUPLICATE_WINDOW = 35
+# peers wait their position x --cluster.peer-timeout (2s here) before notifying what the first
+# has not: a duplicate would arrive within 2 x 2s and the next group_interval (6s)
+DUPLICATE_WINDOW = 12
 
 
 def node(name):
@@ -98,7 +98,7 @@ def test_alert_posted_to_every_node_is_notified_once_also_with_a_node_down(host)
 
 def test_check_mode_predicts_a_routing_change_on_every_node(host):
     route = {"alertmanager_route": {"receiver": "sink", "group_by": ["alertname"], "group_wait": "2s",
-                                    "group_interval": "5s", "repeat_interval": "4h"}}
+                                    "group_interval": "6s", "repeat_interval": "4h"}}
     _check, real = assert_check_mode_predicts_the_real_run(
         host, ["-e", json.dumps(route)], ["/etc/alertmanager", "/etc/systemd/system/alertmanager.service"],
         ["alertmanager"])
@@ -107,6 +107,21 @@ def test_check_mode_predicts_a_routing_change_on_every_node(host):
         assert "group_wait: 2s" in status(name)["config"]["original"]
     rc, out = converge()
     assert rc == 0, out[-3000:]
+
+
+def test_a_group_interval_the_cluster_waits_outlast_is_refused_before_any_host_changes(host):
+    """3 members x the 2 s peer timeout: a 5 s group_interval would let the last member repeat
+    what the first already superseded; check mode and the real run stop alike, nothing changes."""
+    assert "--cluster.peer-timeout=2s" in host.run("systemctl show -P ExecStart alertmanager").stdout
+    route = {"alertmanager_route": {"receiver": "sink", "group_by": ["alertname"], "group_interval": "5s"}}
+    before = host_state(host, ["/etc/alertmanager", "/etc/systemd/system/alertmanager.service"], ["alertmanager"])
+    for mode in (["--check"], []):
+        rc, out = converge(*mode, "-e", json.dumps(route))
+        assert rc != 0, out[-2000:]
+        said = " ".join(out.split())
+        assert "3 x 2s = 6s" in said and "route (receiver sink): group_interval 5s" in said, out[-3000:]
+        assert host_state(host, ["/etc/alertmanager", "/etc/systemd/system/alertmanager.service"],
+                          ["alertmanager"]) == before
 
 
 def test_upgrade_restarts_one_node_at_a_time_and_a_firing_alert_is_notified_once(host):

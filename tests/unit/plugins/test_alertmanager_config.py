@@ -199,3 +199,47 @@ def test_the_fields_that_may_hold_an_inline_secret_are_named_for_masking_whether
     assert alertmanager_config(SECTIONS, "/s", "0.25.0")["inline_keys"] == ["access_key", "secret_key", "url"]
     assert alertmanager_config({"route": {"receiver": "r"}, "receivers": [{"name": "r"}]}, "/s", "0.28.1")["inline_keys"] \
         == ["access_key", "secret_key"]
+
+
+CLUSTER_ROUTE = {"receiver": "default", "group_interval": "10s",
+                 "routes": [{"receiver": "ops", "matchers": ['team="ops"']},
+                            {"receiver": "slow", "group_interval": "1m", "routes": [{"receiver": "slower"}]},
+                            {"receiver": "fast", "group_interval": "4s"}]}
+CLUSTER_RECEIVERS = [{"name": name} for name in ("default", "ops", "slow", "slower", "fast")]
+
+
+def test_a_group_interval_under_the_cluster_size_times_the_peer_timeout_is_refused_naming_each_route():
+    with pytest.raises(AnsibleFilterError) as error:
+        alertmanager_config({"route": CLUSTER_ROUTE, "receivers": CLUSTER_RECEIVERS}, "/s", "0.25.0",
+                            cluster_size=3, peer_timeout="4s")
+    message = str(error.value)
+    # 10 s < 3 x 4 s, inherited by routes.0; routes.1 and its child have 1m; routes.2 4s
+    assert "route (receiver default): group_interval 10s" in message
+    assert "route.routes.0 (receiver ops): group_interval 10s" in message
+    assert "route.routes.2 (receiver fast): group_interval 4s" in message
+    assert "routes.1" not in message
+    assert "3 x 4s = 12s" in message and "alertmanager_cluster_peer_timeout" in message
+
+
+def test_the_cluster_check_passes_where_the_interval_covers_every_wait_and_is_off_for_one_member():
+    route = dict(CLUSTER_ROUTE, routes=CLUSTER_ROUTE["routes"][:2])
+    sections = {"route": route, "receivers": CLUSTER_RECEIVERS}
+    # the profile's shape: 10 s over 3 members x 3 s
+    assert alertmanager_config(sections, "/s", "0.25.0", cluster_size=3, peer_timeout="3s")["data"]["route"] == route
+    # one Alertmanager, or no cluster: nothing to drift from
+    alertmanager_config({"route": CLUSTER_ROUTE, "receivers": CLUSTER_RECEIVERS}, "/s", "0.25.0",
+                        cluster_size=1, peer_timeout="15s")
+    # unset group_interval is Alertmanager's 5m: fine with the default peer timeout
+    alertmanager_config({"route": {"receiver": "default"}, "receivers": CLUSTER_RECEIVERS[:1]}, "/s", "0.25.0",
+                        cluster_size=3)
+
+
+@pytest.mark.parametrize("route, peer_timeout, named", [
+    ({"receiver": "default", "group_interval": "ten seconds"}, "3s", "route.group_interval: 'ten seconds'"),
+    ({"receiver": "default"}, "3 s", "peer_timeout '3 s'"),
+])
+def test_durations_that_do_not_parse_are_named(route, peer_timeout, named):
+    with pytest.raises(AnsibleFilterError, match="is not a duration") as error:
+        alertmanager_config({"route": route, "receivers": CLUSTER_RECEIVERS[:1]}, "/s", "0.25.0",
+                            cluster_size=2, peer_timeout=peer_timeout)
+    assert named in str(error.value)
