@@ -211,8 +211,8 @@ def _check_cluster_timing(route, cluster_size, peer_timeout):
             "under %d x %s = %gs makes the last member send alert states the first has already "
             "superseded (a firing notification after the resolved one): %s. Raise those group_interval "
             "values or lower alertmanager_cluster_peer_timeout (each member must still finish a "
-            "notification within it)." % (int(cluster_size), peer_timeout, int(cluster_size), peer_timeout,
-                                           shortest, "; ".join(problems)))
+            "notification within it)."
+            % (int(cluster_size), peer_timeout, int(cluster_size), peer_timeout, shortest, "; ".join(problems)))
 
 
 def _dotted(version):
