@@ -11,6 +11,7 @@ help:
 	@echo "make test       the whole suite (make test S=<scenario> runs one scenario)"
 	@echo "make bench      what a deploy costs and how it scales (figures, not pass/fail)"
 	@echo "make build      the collection tarball (artifacts/collection/)"
+	@echo "make docs       the docs site (artifacts/docs/html), after antsibull-docs' lint"
 
 setup:
 	@bash tools/venv.sh
@@ -44,6 +45,9 @@ bench: setup
 
 build: setup
 	@bash tools/build.sh
+
+docs: setup
+	@bash tools/docs.sh
 
 clean: lab-down
 	rm -rf artifacts .ansible

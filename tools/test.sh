@@ -57,10 +57,11 @@ static_lane() {
   static_stage changelog-lint antsibull-changelog lint
   static_stage test-ids python tools/test_ids.py
   static_stage ee-context bash tools/ee.sh
+  static_stage docs bash tools/docs.sh
   static_stage unit-tests bash -c 'bash tools/host-tools.sh && python -m pytest -q tests/unit'
   static_stage ansible-test-sanity bash tools/sanity.sh
 }
-static_names="set-up release-mirror ansible-lint changelog-lint test-ids ee-context unit-tests ansible-test-sanity"
+static_names="set-up release-mirror ansible-lint changelog-lint test-ids ee-context docs unit-tests ansible-test-sanity"
 
 scenarios=""
 run_static=false

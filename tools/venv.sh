@@ -2,6 +2,8 @@
 # .venv with the pinned Python dependencies. The virtualenv itself is kept once per machine in
 # $TDA_CACHE/venv/<hash of requirements.txt and Python> and .venv links to it, so a fresh clone
 # costs a link, not a pip install; .cache links to $TDA_CACHE/files the same way.
+# `tools/venv.sh REQUIREMENTS LINK` makes another one the same way (the docs site's, whose
+# Sphinx cannot share the pins of requirements.txt).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TDA_ROOT"
@@ -21,9 +23,11 @@ for candidate in python3.11 python3.12 python3.13 python3; do
 done
 [ -n "$python" ] || { echo "Python 3.11 to 3.13 is needed for ansible-core 2.19" >&2; exit 1; }
 
-key=$( { cat requirements.txt; "$python" -c 'import sys; print(sys.executable, sys.version)'; } | sha256sum | cut -c1-16)
+requirements=${1:-requirements.txt}
+link=${2:-.venv}
+key=$( { cat "$requirements"; "$python" -c 'import sys; print(sys.executable, sys.version)'; } | sha256sum | cut -c1-16)
 venv=$TDA_CACHE/venv/$key
-if [ "$(readlink .venv 2>/dev/null)" = "$venv" ] && [ -f "$venv/.complete" ]; then
+if [ "$(readlink "$link" 2>/dev/null)" = "$venv" ] && [ -f "$venv/.complete" ]; then
   exit 0
 fi
 
@@ -37,7 +41,7 @@ if [ ! -f "$venv/.complete" ]; then
   echo "== creating the virtualenv $venv with $($python --version)"
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  if ! "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.txt >"$venv/pip.log" 2>&1; then
+  if ! "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" >"$venv/pip.log" 2>&1; then
     grep -v "^WARNING: Location" "$venv/pip.log" >&2
     exit 1
   fi
@@ -45,5 +49,5 @@ if [ ! -f "$venv/.complete" ]; then
   touch "$venv/.complete"
 fi
 flock -u 7
-rm -rf .venv
-ln -sfn "$venv" .venv
+rm -rf "$link"
+ln -sfn "$venv" "$link"
