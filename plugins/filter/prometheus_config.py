@@ -43,6 +43,17 @@ options:
       replica:
         description: This member's value of O(_input.replica_label); empty outside an HA pair.
         type: str
+      shard:
+        description:
+          - This server's shard (C(index), C(count)) from the C(prometheus_shard) filter; empty
+            without sharding.
+          - Each scrape and probe job keeps only the targets that hash to the shard (file_sd files
+            and probe lists already hold only those; a C(hashmod) relabel guard stays first in each
+            job), and O(_input.shard_label) carries the index as an external label.
+        type: dict
+      shard_label:
+        description: Name of the external label of the shard's index (C(shard) when not given).
+        type: str
       alertmanagers:
         description: C(ADDRESS:PORT) of each Alertmanager.
         type: list
@@ -116,8 +127,9 @@ from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import HTTP
 
 def _scrape_configs(parts, secrets_dir, file_sd_dir, files):
     jobs = list(parts.get("scrape_configs") or [])
-    jobs += [scrape_job_config(job, file_sd_dir) for job in parts.get("scrape_jobs") or []]
-    jobs += [probe_job_config(job, parts.get("blackbox_exporter") or "") for job in parts.get("probe_jobs") or []]
+    shard = parts.get("shard") or None
+    jobs += [scrape_job_config(job, file_sd_dir, shard) for job in parts.get("scrape_jobs") or []]
+    jobs += [probe_job_config(job, parts.get("blackbox_exporter") or "", shard) for job in parts.get("probe_jobs") or []]
     seen = {}
     out = []
     for index, job in enumerate(jobs):
@@ -142,6 +154,8 @@ def prometheus_config(parts, secrets_dir, file_sd_dir):
     labels = dict(parts.get("external_labels") or {})
     if parts.get("replica"):
         labels[parts.get("replica_label") or "replica"] = parts["replica"]
+    if parts.get("shard"):
+        labels[parts.get("shard_label") or "shard"] = str(parts["shard"]["index"])
     if labels:
         global_section["external_labels"] = labels
     config = {"global": global_section}

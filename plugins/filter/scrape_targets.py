@@ -58,6 +58,7 @@ _value:
 import json
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.tda.monitoring.plugins.plugin_utils.shards import guard, owns, shard_of
 
 
 def _address(hostvars, host):
@@ -91,24 +92,32 @@ def scrape_job_targets(job, groups, hostvars):
     return entries
 
 
-def scrape_jobs_file_sd(jobs, groups, hostvars, file_sd_dir):
-    """One file_sd file per job, as tda.monitoring.file_set entries. The content is JSON, which
-    Prometheus's YAML reader takes as it is, and which dumps ten times faster than YAML at
-    thousands of targets."""
+def scrape_jobs_file_sd(jobs, groups, hostvars, file_sd_dir, shard=None):
+    """One file_sd file per job, as tda.monitoring.file_set entries, holding the targets of shard
+    (all without one). The content is JSON, which Prometheus's YAML reader takes as it is, and
+    which dumps ten times faster than YAML at thousands of targets."""
     return [{"dest": "%s/%s.yml" % (file_sd_dir.rstrip("/"), job["job_name"]),
-             "content": json.dumps(scrape_job_targets(job, groups, hostvars), indent=1, sort_keys=True) + "\n"}
+             "content": json.dumps([entry for entry in scrape_job_targets(job, groups, hostvars)
+                                    if owns(shard, entry["targets"][0])], indent=1, sort_keys=True) + "\n"}
             for job in jobs]
 
 
-def scrape_job_config(job, file_sd_dir):
+def _with_guard(config, shard):
+    """The shard's hashmod guard before the job's own relabelling."""
+    if shard:
+        config["relabel_configs"] = guard(shard) + list(config.get("relabel_configs") or [])
+    return config
+
+
+def scrape_job_config(job, file_sd_dir, shard=None):
     """The scrape config of one job: its file_sd file, plus the job's own settings."""
     config = {"job_name": job["job_name"],
               "file_sd_configs": [{"files": ["%s/%s.yml" % (file_sd_dir.rstrip("/"), job["job_name"])]}]}
     config.update(job.get("config") or {})
-    return config
+    return _with_guard(config, shard)
 
 
-def probe_job_config(job, exporter):
+def probe_job_config(job, exporter, shard=None):
     """A blackbox_exporter job from a plain list of probe targets: each target becomes the
     exporter's ?target= parameter and the series' instance label; the exporter is scraped."""
     if not job.get("targets"):
@@ -120,18 +129,29 @@ def probe_job_config(job, exporter):
                                  % job.get("job_name"))
     config = {"job_name": job["job_name"], "metrics_path": "/probe",
               "params": {"module": [job.get("module", "http_2xx")]},
-              "static_configs": [{"targets": list(job["targets"])}],
+              # a shard probes the targets that hash to it, wherever the exporter is
+              "static_configs": [{"targets": [target for target in job["targets"] if owns(shard, target)]}],
               "relabel_configs": [
                   {"source_labels": ["__address__"], "target_label": "__param_target"},
                   {"source_labels": ["__param_target"], "target_label": "instance"},
                   {"target_label": "__address__", "replacement": address}]}
     if job.get("labels"):
         config["static_configs"][0]["labels"] = dict(job["labels"])
+    relabel = config.pop("relabel_configs")
     config.update(job.get("config") or {})
-    return config
+    config["relabel_configs"] = relabel + list(config.get("relabel_configs") or [])
+    return _with_guard(config, shard)
+
+
+def prometheus_shard(host, groups, shard_groups, count=0):
+    try:
+        return shard_of(host, groups, list(shard_groups or []), count)
+    except ValueError as error:
+        raise AnsibleFilterError(str(error))
 
 
 class FilterModule(object):
     def filters(self):
         return {"scrape_targets": scrape_targets, "scrape_job_targets": scrape_job_targets,
-                "scrape_job_config": scrape_job_config, "scrape_jobs_file_sd": scrape_jobs_file_sd, "probe_job_config": probe_job_config}
+                "scrape_job_config": scrape_job_config, "scrape_jobs_file_sd": scrape_jobs_file_sd, "probe_job_config": probe_job_config,
+                "prometheus_shard": prometheus_shard}
