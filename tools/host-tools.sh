@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # promtool, amtool, prometheus and alertmanager for the unit tests, taken from Debian's
 # packages into .cache/host-tools/bin without installing (or starting) anything system-wide; and
-# amtool of the newer Alertmanagers we test (0.28.1, 0.33.1) from the release mirror, as
-# .cache/host-tools/bin/amtool-VERSION.
+# amtool and promtool of every release in the mirror (Alertmanager 0.28.1, 0.33.1; Prometheus
+# 3.5.3 among them), as .cache/host-tools/bin/amtool-VERSION and promtool-VERSION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/host-tools
 want=(prometheus prometheus-alertmanager prometheus-blackbox-exporter)
-newer_amtools() {
-  local archive version
-  for archive in .cache/mirror/alertmanager/releases/download/v*/alertmanager-*.linux-amd64.tar.gz; do
-    version=${archive##*/alertmanager-}; version=${version%.linux-amd64.tar.gz}
-    [ -x "$dest/bin/amtool-$version" ] && continue
-    tar -xzf "$archive" -O "alertmanager-$version.linux-amd64/amtool" >"$dest/bin/amtool-$version.tmp"
-    chmod 0755 "$dest/bin/amtool-$version.tmp" && mv "$dest/bin/amtool-$version.tmp" "$dest/bin/amtool-$version"
+mirror_tools() {  # daemon tool: TOOL-VERSION of each release of DAEMON in the mirror
+  local daemon=$1 tool=$2 archive version
+  for archive in .cache/mirror/"$daemon"/releases/download/v*/"$daemon"-*.linux-amd64.tar.gz; do
+    [ -e "$archive" ] || continue
+    version=${archive##*/"$daemon"-}; version=${version%.linux-amd64.tar.gz}
+    [ -x "$dest/bin/$tool-$version" ] && continue
+    tar -xzf "$archive" -O "$daemon-$version.linux-amd64/$tool" >"$dest/bin/$tool-$version.tmp"
+    chmod 0755 "$dest/bin/$tool-$version.tmp" && mv "$dest/bin/$tool-$version.tmp" "$dest/bin/$tool-$version"
   done
 }
 mkdir -p "$dest/bin"
 bash tools/mirror.sh
-newer_amtools
+mirror_tools alertmanager amtool
+mirror_tools prometheus promtool
 if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
   exit 0
 fi

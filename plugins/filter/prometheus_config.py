@@ -89,6 +89,26 @@ options:
         description: The C(remote_read) section.
         type: list
         elements: dict
+      version:
+        description:
+          - The Prometheus version that will read the file (C(2.42.0)); empty when unknown, and then
+            nothing is refused here (promtool still validates the file).
+          - A part the version cannot read is an error naming the variable, the version it needs and
+            the one that will be installed, before any host changes.
+        type: str
+      scrape_config_files:
+        description: Files of further scrape configs (C(scrape_config_files), Prometheus 2.43 and later).
+        type: list
+        elements: str
+      out_of_order_time_window:
+        description: How far back samples may arrive out of order (C(storage.tsdb.out_of_order_time_window), 2.39 and later).
+        type: str
+      config_extra:
+        description:
+          - Any other top-level block, as Prometheus takes it (C(tracing), C(runtime), a newer
+            version's block), validated by promtool with the rest.
+          - A block that the other parts build is refused, naming the variable that sets it.
+        type: dict
   secrets_dir:
     description: Directory on the host for the secret files.
     type: str
@@ -120,6 +140,8 @@ _value:
   type: dict
 '''
 
+import re
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.tda.monitoring.plugins.filter.scrape_targets import probe_job_config, scrape_job_config
 from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import HTTP_FIELDS, walk
@@ -143,6 +165,49 @@ def _scrape_configs(parts, secrets_dir, file_sd_dir, files):
         seen[name] = index
         out.append(walk(job, ["scrape", name], secrets_dir, HTTP_FIELDS, files))
     return out
+
+
+# part -> (the role's variable, the first Prometheus that reads it)
+PARTS_SINCE = {"out_of_order_time_window": ("prometheus_out_of_order_time_window", "2.39.0"),
+               "scrape_config_files": ("prometheus_scrape_config_files", "2.43.0")}
+# top-level blocks the parts build -> the variable to set instead of prometheus_config_extra
+OWNED_BLOCKS = {"global": "prometheus_global / prometheus_external_labels",
+                "alerting": "the alertmanager group and prometheus_alertmanager_http_config",
+                "rule_files": "prometheus_rule_files / prometheus_rule_groups",
+                "scrape_configs": "prometheus_scrape_configs / prometheus_scrape_jobs / prometheus_probe_jobs",
+                "scrape_config_files": "prometheus_scrape_config_files",
+                "remote_write": "prometheus_remote_write", "remote_read": "prometheus_remote_read"}
+
+
+def _release(version):
+    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", str(version or ""))
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def older_than(version, since):
+    """Whether a known version is older than since (an unknown one - empty, "unknown" - never is)."""
+    known = _release(version)
+    return known is not None and known < _release(since)
+
+
+def _check_versions(parts):
+    for part, (variable, since) in PARTS_SINCE.items():
+        if parts.get(part) and older_than(parts.get("version"), since):
+            raise AnsibleFilterError("%s needs Prometheus %s or later, and %s will be installed. Nothing was changed. "
+                                     "Install a newer Prometheus (prometheus_version) or leave %s unset."
+                                     % (variable, since, parts["version"], variable))
+
+
+def _extra_blocks(parts, config):
+    extra = dict(parts.get("config_extra") or {})
+    owned = dict(OWNED_BLOCKS)
+    if parts.get("out_of_order_time_window"):
+        owned["storage"] = "prometheus_out_of_order_time_window"
+    clashing = sorted(key for key in extra if key in owned)
+    if clashing:
+        raise AnsibleFilterError("prometheus_config_extra sets %s, which the role builds: set %s instead"
+                                 % (", ".join(clashing), "; ".join(owned[key] for key in clashing)))
+    config.update(extra)
 
 
 def prometheus_config(parts, secrets_dir, file_sd_dir):
@@ -172,13 +237,31 @@ def prometheus_config(parts, secrets_dir, file_sd_dir):
                 {"action": "labeldrop", "regex": parts.get("replica_label") or "replica"}]
     if not agent:
         config["rule_files"] = ["rules/*.yml"]
+    _check_versions(parts)
+    if parts.get("scrape_config_files"):
+        config["scrape_config_files"] = list(parts["scrape_config_files"])
     config["scrape_configs"] = _scrape_configs(parts, secrets_dir, file_sd_dir, files)
     for section in ("remote_write", "remote_read"):
         if parts.get(section):
             config[section] = walk(list(parts[section]), [section], secrets_dir, HTTP_FIELDS, files)
+    if parts.get("out_of_order_time_window"):
+        config["storage"] = {"tsdb": {"out_of_order_time_window": parts["out_of_order_time_window"]}}
+    _extra_blocks(parts, config)
     return {"data": config, "files": files}
+
+
+def prometheus_feature_flags(version, native_histograms=False):
+    """The flags of the features asked for, in the form the version takes; an error naming the
+    variable where the version has none."""
+    flags = []
+    if native_histograms:
+        if older_than(version, "2.40.0"):
+            raise AnsibleFilterError("prometheus_native_histograms needs Prometheus 2.40.0 or later, and %s will be "
+                                     "installed. Nothing was changed." % version)
+        flags.append("--enable-feature=native-histograms")
+    return flags
 
 
 class FilterModule(object):
     def filters(self):
-        return {"prometheus_config": prometheus_config}
+        return {"prometheus_config": prometheus_config, "prometheus_feature_flags": prometheus_feature_flags}

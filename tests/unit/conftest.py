@@ -42,6 +42,13 @@ def promtool():
 
 
 @pytest.fixture(scope="session")
+def promtools():
+    """{version: promtool} of the Prometheus releases we test here: Debian 12's 2.42.0, and 3.5.3 from the
+    release mirror (tools/host-tools.sh)."""
+    return {"2.42.0": tool("promtool"), "3.5.3": tool("promtool-3.5.3")}
+
+
+@pytest.fixture(scope="session")
 def amtool():
     return tool("amtool")
 

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config, prometheus_feature_flags
 
 SECRETS = "/etc/prometheus/secrets"
 FILE_SD = "/etc/prometheus/file_sd"
@@ -125,7 +125,7 @@ def test_a_new_scrape_user_gets_a_password_file_beside_the_old_users():
 
 
 def test_alertmanager_http_config_and_inline_tls_move_to_files():
-    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config, prometheus_feature_flags
     built = prometheus_config({
         "alertmanagers": ["am1:9093"],
         "alertmanager_http_config": {"scheme": "https", "tls_config": {"ca": "PEM-CA"},
@@ -144,16 +144,116 @@ def test_alertmanager_http_config_and_inline_tls_move_to_files():
 
 
 def test_a_key_outside_tls_config_stays():
-    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config, prometheus_feature_flags
     built = prometheus_config({"scrape_configs": [{"job_name": "j", "params": {"key": ["v"]}}]}, "/s", "/f")
     assert built["data"]["scrape_configs"][0]["params"] == {"key": ["v"]} and built["files"] == []
 
 
 def test_an_ha_member_drops_its_replica_label_from_alerts_only():
-    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config
+    from ansible_collections.tda.monitoring.plugins.filter.prometheus_config import prometheus_config, prometheus_feature_flags
     member = prometheus_config({"alertmanagers": ["am1:9093"], "replica": "prom1", "replica_label": "replica",
                                 "external_labels": {"cluster": "c"}}, "/s", "/f")["data"]
     assert member["global"]["external_labels"] == {"cluster": "c", "replica": "prom1"}
     assert member["alerting"]["alert_relabel_configs"] == [{"action": "labeldrop", "regex": "replica"}]
     single = prometheus_config({"alertmanagers": ["am1:9093"]}, "/s", "/f")["data"]
     assert "alert_relabel_configs" not in single["alerting"]
+
+
+# Prometheus 3 and the newer blocks (#21 item 4): each part, where the version reads it
+NEWER_PARTS = {"scrape_config_files": ["/etc/prometheus/scrape.d/*.yml"], "out_of_order_time_window": "30m",
+               "config_extra": {"tracing": {"endpoint": "127.0.0.1:4317", "insecure": True},
+                                "otlp": {"promote_resource_attributes": ["service.instance.id"]}}}
+
+
+@pytest.mark.parametrize("version, parts", [
+    ("2.42.0", ["out_of_order_time_window"]),
+    ("3.5.3", list(NEWER_PARTS)),
+])
+def test_the_newer_blocks_are_where_prometheus_reads_them_and_promtool_accepts_them(tmp_path, promtools, version, parts):
+    chosen = {part: NEWER_PARTS[part] for part in parts}
+    data = build(version=version, scrape_jobs=[{"job_name": "node"}], **chosen)["data"]
+    assert data["storage"] == {"tsdb": {"out_of_order_time_window": "30m"}}
+    assert ("scrape_config_files" in data) == ("scrape_config_files" in parts)
+    if "config_extra" in parts:
+        assert data["tracing"]["endpoint"] == "127.0.0.1:4317" and data["otlp"]
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    proc = subprocess.run([promtools[version], "check", "config", "--syntax-only", str(config)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("part, version, needs", [
+    ("scrape_config_files", "2.43.0", None),
+    ("scrape_config_files", "2.42.0", "prometheus_scrape_config_files needs Prometheus 2.43.0 or later, and 2.42.0 will be installed"),
+    ("out_of_order_time_window", "2.38.0", "prometheus_out_of_order_time_window needs Prometheus 2.39.0"),
+    ("out_of_order_time_window", "", None),
+    ("scrape_config_files", "unknown", None),
+])
+def test_a_block_the_version_cannot_read_is_refused_naming_the_variable(part, version, needs):
+    if needs is None:
+        assert build(version=version, **{part: NEWER_PARTS[part]})["data"][part if part != "out_of_order_time_window" else "storage"]
+        return
+    with pytest.raises(AnsibleFilterError) as error:
+        build(version=version, **{part: NEWER_PARTS[part]})
+    assert needs in str(error.value) and "Nothing was changed" in str(error.value)
+
+
+def test_an_extra_block_the_role_builds_is_refused_naming_the_variable_to_set():
+    with pytest.raises(AnsibleFilterError, match="prometheus_config_extra sets global, remote_write.*prometheus_global"):
+        build(config_extra={"remote_write": [], "global": {}})
+    with pytest.raises(AnsibleFilterError, match="storage.*prometheus_out_of_order_time_window"):
+        build(out_of_order_time_window="10m", config_extra={"storage": {"exemplars": {"max_exemplars": 10}}})
+    # without the window, storage is the user's
+    assert build(config_extra={"storage": {"exemplars": {"max_exemplars": 10}}})["data"]["storage"]["exemplars"]
+
+
+def test_native_histograms_flag_and_its_floor():
+    assert prometheus_feature_flags("2.42.0", True) == ["--enable-feature=native-histograms"]
+    assert prometheus_feature_flags("", True) == ["--enable-feature=native-histograms"]
+    assert prometheus_feature_flags("3.5.3", False) == []
+    with pytest.raises(AnsibleFilterError, match="prometheus_native_histograms needs Prometheus 2.40.0 or later, and 2.39.1"):
+        prometheus_feature_flags("2.39.1", True)
+
+
+def _mirror_prometheus(tmp_path, version):
+    import tarfile
+    from conftest import ROOT  # noqa: E402  pylint: disable=import-error
+    archive = ROOT / (".cache/mirror/prometheus/releases/download/v%s/prometheus-%s.linux-amd64.tar.gz" % (version, version))
+    if not archive.exists():
+        pytest.skip("the release mirror has no Prometheus %s: run tools/mirror.sh" % version)
+    with tarfile.open(archive) as tar:
+        tar.extract("prometheus-%s.linux-amd64/prometheus" % version, tmp_path)
+    return tmp_path / ("prometheus-%s.linux-amd64" % version) / "prometheus"
+
+
+@pytest.mark.parametrize("version", ["2.42.0", "3.5.3"])
+def test_prometheus_starts_with_the_flags_and_blocks_it_is_given(tmp_path, version):
+    """Debian's Prometheus of each version, with native histograms and the out-of-order window:
+    it starts, serves, and reports the window it was given."""
+    import json
+    import urllib.request
+    from conftest import Daemon, free_port  # noqa: E402  pylint: disable=import-error
+    binary = _mirror_prometheus(tmp_path, version)
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(build(version=version, out_of_order_time_window="30m")["data"]))
+    daemon = Daemon([str(binary), "--config.file=%s" % config, "--storage.tsdb.path=%s" % (tmp_path / "data"),
+                     "--web.listen-address=127.0.0.1:%d" % port] + prometheus_feature_flags(version, True),
+                    "http://127.0.0.1:%d" % port, str(tmp_path))
+    try:
+        with urllib.request.urlopen(daemon.url + "/api/v1/status/config", timeout=10) as response:
+            loaded = yaml.safe_load(json.load(response)["data"]["yaml"])
+        assert loaded["storage"]["tsdb"]["out_of_order_time_window"] == "30m"
+        with urllib.request.urlopen(daemon.url + "/api/v1/status/flags", timeout=10) as response:
+            assert "native-histograms" in json.load(response)["data"]["enable-feature"]
+    finally:
+        daemon.stop()
+
+
+def test_debians_prometheus_3_has_no_otlp_receiver(tmp_path):
+    """Why the role offers no OTLP receiver yet: Debian's 3.5.3 build (the only 3.x reachable here)
+    knows neither --web.enable-otlp-receiver nor the otlp-write-receiver feature."""
+    binary = _mirror_prometheus(tmp_path, "3.5.3")
+    usage = subprocess.run([str(binary), "--help"], capture_output=True, text=True, check=False)
+    assert "otlp" not in (usage.stdout + usage.stderr).lower()
