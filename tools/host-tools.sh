@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # promtool, amtool, prometheus and alertmanager for the unit tests, taken from Debian's
 # packages into .cache/host-tools/bin without installing (or starting) anything system-wide; and
-# amtool and promtool of every release in the mirror (Alertmanager 0.28.1, 0.33.1; Prometheus
-# 3.5.3 among them), as .cache/host-tools/bin/amtool-VERSION and promtool-VERSION.
+# amtool, promtool and prometheus of every release in the mirror (Alertmanager 0.28.1, 0.33.1;
+# Prometheus 3.5.3 among them), as .cache/host-tools/bin/amtool-VERSION, promtool-VERSION and
+# prometheus-VERSION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/host-tools
@@ -21,6 +22,7 @@ mkdir -p "$dest/bin"
 bash tools/mirror.sh
 mirror_tools alertmanager amtool
 mirror_tools prometheus promtool
+mirror_tools prometheus prometheus
 if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
   exit 0
 fi

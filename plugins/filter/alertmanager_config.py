@@ -84,13 +84,13 @@ _value:
 '''
 
 import json
-import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 from ansible_collections.tda.monitoring.plugins.module_utils.durations import duration_seconds
 from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import (
     HTTP_FIELDS, move_secret, refuse_env_reference, walk)
+from ansible_collections.tda.monitoring.plugins.plugin_utils.versions import version_tuple
 
 # secret field -> (its file field, the first Alertmanager version that reads it). Upstream's
 # release notes, and measured with amtool check-config 0.25.0 (Debian 12), 0.28.1 (Debian 13) and
@@ -144,11 +144,6 @@ WITHOUT_FILE_FORM = {"sns_configs": {"sigv4": ("access_key", "secret_key")}}
 _MATCHER_PAIRS = (("match", "match_re", "matchers"),
                   ("source_match", "source_match_re", "source_matchers"),
                   ("target_match", "target_match_re", "target_matchers"))
-
-
-def _version_tuple(text):
-    found = re.findall(r"\d+\.\d+\.\d+", text or "")
-    return tuple(int(part) for part in found[0].split(".")) if found else (999, 0, 0)
 
 
 def _quote(value):
@@ -222,7 +217,7 @@ def _dotted(version):
 def _move_secrets(node, secrets, where, path, directory, version, files, inline, inline_kind=""):
     """node's secret fields to their file fields where this version reads them; returns the node."""
     for field, (file_field, since) in secrets.items():
-        supported = version >= _version_tuple(since)
+        supported = version >= version_tuple(since)
         if file_field in node and not supported:
             raise AnsibleFilterError(
                 "%s: %s needs Alertmanager %s or later, and %s will be installed. Nothing was "
@@ -266,7 +261,7 @@ def _receiver(receiver, index, directory, version, files, inline, allow_inline):
     out = {}
     for kind, configs in receiver.items():
         since = RECEIVER_TYPES_SINCE.get(kind)
-        if since and version < _version_tuple(since):
+        if since and version < version_tuple(since):
             raise AnsibleFilterError(
                 "receiver %r: %s needs Alertmanager %s or later, and %s will be installed. Nothing was changed. "
                 "Install a newer Alertmanager (alertmanager_version) or use another receiver type."
@@ -291,7 +286,7 @@ def _inline_keys(version):
     a diff masks their values on its old side too, where a removed secret would otherwise show."""
     keys = set(field for blocks in WITHOUT_FILE_FORM.values() for fields in blocks.values() for field in fields)
     for kind, field in INLINE_WHEN_UNSUPPORTED:
-        if version < _version_tuple(RECEIVER_SECRETS[kind][field][1]):
+        if version < version_tuple(RECEIVER_SECRETS[kind][field][1]):
             keys.add(field)
     return sorted(keys)
 
@@ -299,7 +294,7 @@ def _inline_keys(version):
 def alertmanager_config(sections, directory, version, allow_inline=False, cluster_size=0, peer_timeout="15s"):
     if not isinstance(sections, dict):
         raise AnsibleFilterError("alertmanager_config expects a dict of sections, got %s" % type(sections).__name__)
-    wanted = _version_tuple(version)
+    wanted = version_tuple(version)
     files = []
     warnings = []
     inline = []

@@ -140,11 +140,10 @@ _value:
   type: dict
 '''
 
-import re
-
 from ansible.errors import AnsibleFilterError
 from ansible_collections.tda.monitoring.plugins.filter.scrape_targets import probe_job_config, scrape_job_config
 from ansible_collections.tda.monitoring.plugins.plugin_utils.secrets import HTTP_FIELDS, walk
+from ansible_collections.tda.monitoring.plugins.plugin_utils.versions import older_than
 
 
 def _scrape_configs(parts, secrets_dir, file_sd_dir, files):
@@ -177,17 +176,6 @@ OWNED_BLOCKS = {"global": "prometheus_global / prometheus_external_labels",
                 "scrape_configs": "prometheus_scrape_configs / prometheus_scrape_jobs / prometheus_probe_jobs",
                 "scrape_config_files": "prometheus_scrape_config_files",
                 "remote_write": "prometheus_remote_write", "remote_read": "prometheus_remote_read"}
-
-
-def _release(version):
-    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", str(version or ""))
-    return tuple(int(part) for part in match.groups()) if match else None
-
-
-def older_than(version, since):
-    """Whether a known version is older than since (an unknown one - empty, "unknown" - never is)."""
-    known = _release(version)
-    return known is not None and known < _release(since)
 
 
 def _check_versions(parts):

@@ -127,19 +127,17 @@ def probe_job_config(job, exporter, shard=None):
         raise AnsibleFilterError("probe job %r: no blackbox_exporter to send the probes through; give the job an "
                                  "exporter (host:port) or put one host in the prometheus role's blackbox group"
                                  % job.get("job_name"))
+    probe_rewrite = [{"source_labels": ["__address__"], "target_label": "__param_target"},
+                     {"source_labels": ["__param_target"], "target_label": "instance"},
+                     {"target_label": "__address__", "replacement": address}]
     config = {"job_name": job["job_name"], "metrics_path": "/probe",
               "params": {"module": [job.get("module", "http_2xx")]},
               # a shard probes the targets that hash to it, wherever the exporter is
-              "static_configs": [{"targets": [target for target in job["targets"] if owns(shard, target)]}],
-              "relabel_configs": [
-                  {"source_labels": ["__address__"], "target_label": "__param_target"},
-                  {"source_labels": ["__param_target"], "target_label": "instance"},
-                  {"target_label": "__address__", "replacement": address}]}
+              "static_configs": [{"targets": [target for target in job["targets"] if owns(shard, target)]}]}
     if job.get("labels"):
         config["static_configs"][0]["labels"] = dict(job["labels"])
-    relabel = config.pop("relabel_configs")
     config.update(job.get("config") or {})
-    config["relabel_configs"] = relabel + list(config.get("relabel_configs") or [])
+    config["relabel_configs"] = probe_rewrite + list(config.get("relabel_configs") or [])
     return _with_guard(config, shard)
 
 

@@ -49,6 +49,12 @@ def promtools():
 
 
 @pytest.fixture(scope="session")
+def prometheuses():
+    """{version: prometheus} of the same releases (tools/host-tools.sh)."""
+    return {"2.42.0": tool("prometheus"), "3.5.3": tool("prometheus-3.5.3")}
+
+
+@pytest.fixture(scope="session")
 def amtool():
     return tool("amtool")
 

@@ -216,25 +216,14 @@ def test_native_histograms_flag_and_its_floor():
         prometheus_feature_flags("2.39.1", True)
 
 
-def _mirror_prometheus(tmp_path, version):
-    import tarfile
-    from conftest import ROOT  # noqa: E402  pylint: disable=import-error
-    archive = ROOT / (".cache/mirror/prometheus/releases/download/v%s/prometheus-%s.linux-amd64.tar.gz" % (version, version))
-    if not archive.exists():
-        pytest.skip("the release mirror has no Prometheus %s: run tools/mirror.sh" % version)
-    with tarfile.open(archive) as tar:
-        tar.extract("prometheus-%s.linux-amd64/prometheus" % version, tmp_path)
-    return tmp_path / ("prometheus-%s.linux-amd64" % version) / "prometheus"
-
-
 @pytest.mark.parametrize("version", ["2.42.0", "3.5.3"])
-def test_prometheus_starts_with_the_flags_and_blocks_it_is_given(tmp_path, version):
+def test_prometheus_starts_with_the_flags_and_blocks_it_is_given(tmp_path, prometheuses, version):
     """Debian's Prometheus of each version, with native histograms and the out-of-order window:
     it starts, serves, and reports the window it was given."""
     import json
     import urllib.request
     from conftest import Daemon, free_port  # noqa: E402  pylint: disable=import-error
-    binary = _mirror_prometheus(tmp_path, version)
+    binary = prometheuses[version]
     port = free_port()
     config = tmp_path / "prometheus.yml"
     config.write_text(yaml.safe_dump(build(version=version, out_of_order_time_window="30m")["data"]))
@@ -251,9 +240,8 @@ def test_prometheus_starts_with_the_flags_and_blocks_it_is_given(tmp_path, versi
         daemon.stop()
 
 
-def test_debians_prometheus_3_has_no_otlp_receiver(tmp_path):
+def test_debians_prometheus_3_has_no_otlp_receiver(prometheuses):
     """Why the role offers no OTLP receiver yet: Debian's 3.5.3 build (the only 3.x reachable here)
     knows neither --web.enable-otlp-receiver nor the otlp-write-receiver feature."""
-    binary = _mirror_prometheus(tmp_path, "3.5.3")
-    usage = subprocess.run([str(binary), "--help"], capture_output=True, text=True, check=False)
+    usage = subprocess.run([prometheuses["3.5.3"], "--help"], capture_output=True, text=True, check=False)
     assert "otlp" not in (usage.stdout + usage.stderr).lower()
