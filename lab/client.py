@@ -35,6 +35,8 @@ def basic(credentials):
 def request(method, url, body=None, auth=ADMIN, timeout=10):
     """(status, body) of a request; an HTTP error status is returned, not raised."""
     req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
     if auth:
         req.add_header("Authorization", basic(auth))
     ctx = context() if url.startswith("https:") else None

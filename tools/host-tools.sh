@@ -3,7 +3,8 @@
 # packages into .cache/host-tools/bin without installing (or starting) anything system-wide; and
 # amtool, promtool and prometheus of every release in the mirror (Alertmanager 0.28.1, 0.33.1;
 # Prometheus 3.5.3 among them), as .cache/host-tools/bin/amtool-VERSION, promtool-VERSION and
-# prometheus-VERSION.
+# prometheus-VERSION. And Flink 2.3.0 and 1.20.3 from PyPI's jars with Java (tools/flink-dist.sh),
+# which the flink_prometheus_reporter tests start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/host-tools
@@ -23,6 +24,7 @@ bash tools/mirror.sh
 mirror_tools alertmanager amtool
 mirror_tools prometheus promtool
 mirror_tools prometheus prometheus
+bash tools/flink-dist.sh
 if [ -x "$dest/bin/promtool" ] && [ -x "$dest/bin/amtool" ] && [ -x "$dest/bin/alertmanager" ] && [ -x "$dest/bin/blackbox_exporter" ]; then
   exit 0
 fi

@@ -3,7 +3,7 @@
 # Nothing can be pulled here, so the image is made with debootstrap from Debian's mirror;
 # where debootstrap is absent and a registry answers, from a pulled debian image plus systemd.
 # On each, tda-services:<platform> adds the services the monitored hosts run (PostgreSQL, Redis,
-# nginx, the demo API's Python libraries), installed but disabled: the lab and the exporters
+# nginx, the TDA API's FastAPI and uvicorn, Java for Flink), installed but disabled: the lab and the exporters
 # scenario start them where a host runs them. Nothing a role installs is in either image, so
 # every role's package path still runs. An image is rebuilt only when missing or built from an
 # older recipe (a new base image rebuilds its services image).
@@ -75,9 +75,14 @@ CMD ["/lib/systemd/systemd"]
 DOCKERFILE
 }
 
-services="postgresql postgresql-client redis-server nginx-light python3-prometheus-client python3-psutil"
+services_of() {  # platform -> the packages of its services image (Debian 13 has Java 21 only)
+  local java=openjdk-17-jre-headless
+  [ "$1" = debian12 ] || java=openjdk-21-jre-headless
+  echo "postgresql postgresql-client redis-server nginx-light python3-prometheus-client python3-psutil python3-fastapi python3-uvicorn $java"
+}
 
-services_dockerfile() {  # base image -> the Dockerfile of its services image
+services_dockerfile() {  # base image, packages -> the Dockerfile of its services image
+  local services=$2
   cat <<DOCKERFILE
 FROM $1
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d \
@@ -91,7 +96,7 @@ DOCKERFILE
 build_services() {
   local tag=$1 base=$2 out
   # quiet unless it fails (the legacy builder warns about itself on every build)
-  out=$(services_dockerfile "$base" | docker build -q -t "$tag" --label "tda.recipe=$services_recipe" - 2>&1) ||
+  out=$(services_dockerfile "$base" "$3" | docker build -q -t "$tag" --label "tda.recipe=$services_recipe" - 2>&1) ||
     { echo "$out" >&2; return 1; }
 }
 
@@ -127,7 +132,7 @@ done
 
 for name in $wanted; do
   tag="tda-services:$name"
-  services_recipe=$( { docker image inspect -f '{{.Id}}' "tda-molecule:$name"; services_dockerfile "tda-molecule:$name"; } \
+  services_recipe=$( { docker image inspect -f '{{.Id}}' "tda-molecule:$name"; services_dockerfile "tda-molecule:$name" "$(services_of "$name")"; } \
     | sha256sum | cut -c1-12)
   if [ "$(docker image inspect -f '{{index .Config.Labels "tda.recipe"}}' "$tag" 2>/dev/null)" = "$services_recipe" ]; then
     echo "== image $tag is current"
@@ -135,7 +140,7 @@ for name in $wanted; do
   fi
   start=$(date +%s)
   old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
-  build_services "$tag" "tda-molecule:$name"
+  build_services "$tag" "tda-molecule:$name" "$(services_of "$name")"
   [ -z "$old" ] || docker image rm "$old" >/dev/null 2>&1 || true
   echo "== built $tag (the monitored services, disabled) in $(( $(date +%s) - start )) s"
 done

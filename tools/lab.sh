@@ -19,7 +19,7 @@ import json, sys
 inv = json.load(sys.stdin)
 hostvars = inv.get("_meta", {}).get("hostvars", {})
 for name in sorted(hostvars):
-    print(name, ",".join(hostvars[name].get("lab_publish", [])))
+    print(name, ",".join(hostvars[name].get("lab_publish", [])) or "-", ",".join(hostvars[name].get("lab_mounts", [])) or "-")
 '
 }
 
@@ -31,9 +31,11 @@ down() {
   echo "== lab removed (containers labelled tda.lab=1, network $network)"
 }
 
-create_host() {  # name publish-list
-  local name=$1 publish=${2:-} container=$prefix$1 spec args=()
-  spec=$(printf '%s|%s' "$(image_for)" "$publish" | sha256sum | cut -c1-12)
+create_host() {  # name publish-list|- mount-list|- (mounts: CACHE_PATH:CONTAINER_PATH, read-only, CACHE_PATH under $TDA_CACHE)
+  local name=$1 publish=${2:--} mounts=${3:--} container=$prefix$1 spec args=()
+  [ "$publish" != - ] || publish=
+  [ "$mounts" != - ] || mounts=
+  spec=$(printf '%s|%s|%s' "$(image_for)" "$publish" "$mounts" | sha256sum | cut -c1-12)
   if [ "$(docker inspect -f '{{index .Config.Labels "tda.lab.spec"}}' "$container" 2>/dev/null)" = "$spec" ]; then
     [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || docker start "$container" >/dev/null
     return
@@ -44,6 +46,11 @@ create_host() {  # name publish-list
     [ -n "$p" ] || continue
     case $p in 127.0.0.1:*) ;; *) echo "lab_publish of $name must bind 127.0.0.1: $p" >&2; exit 1 ;; esac
     args+=(-p "$p")
+  done
+  IFS=, read -ra volumes <<<"$mounts"
+  for m in "${volumes[@]}"; do
+    [ -n "$m" ] || continue
+    args+=(-v "$TDA_CACHE/${m%%:*}:${m#*:}:ro")
   done
   # systemd as PID 1 without --privileged (see ../shared/docs/testbed.md)
   docker run -d --name "$container" --hostname "$name" --network "$network" \
@@ -78,13 +85,15 @@ summary() {
   echo "   store         https://127.0.0.1:19428/vmui   (VictoriaMetrics; its query and write APIs want tda_remote_write_username"
   echo "                 of inventories/lab/group_vars/all/main.yml and vault_tda_remote_write_password of vault.yml there)"
   echo "   sink          http://127.0.0.1:19099/records   (the lab's stand-in receivers: what Slack, PagerDuty, the watchdog and email received)"
-  echo "   TDA API       http://127.0.0.1:19801/metrics  http://127.0.0.1:19802/metrics   (the lab's stand-in app, plain http)"
-  echo "   (Grafana, Kafka, Flink, cAdvisor: not in the lab, no binaries can be obtained here)"
+  echo "   TDA API       http://127.0.0.1:19801/metrics  http://127.0.0.1:19802/metrics   (the design document's FastAPI app, plain http)"
+  echo "   Flink         http://127.0.0.1:19881   (the JobManager's REST API and web UI, plain http; its job: tda-lab-datagen)"
+  echo "   (Grafana, Kafka, cAdvisor: not in the lab, no binaries can be obtained here)"
   python3 "$TDA_ROOT/lab/status.py" "$prom"
   echo "== trigger a fault (alerts reach the sink: curl -s http://127.0.0.1:19099/records)"
-  echo "   TDAAPIDown            docker exec tda-lab-api1 systemctl stop tda-demo-api   (start it again to resolve)"
+  echo "   TDAAPIDown            docker exec tda-lab-api1 systemctl stop tda-api        (start it again to resolve)"
   echo "   TDAAPIHighErrorRate   curl -X POST http://127.0.0.1:19801/admin/faults -d '{\"error_ratio\": 0.5}'   ('{}' heals)"
   echo "   TDAAPIHighLatency     curl -X POST http://127.0.0.1:19801/admin/faults -d '{\"latency_seconds\": 3}'"
+  echo "   (raised exceptions)   curl -X POST http://127.0.0.1:19801/admin/faults -d '{\"exception_ratio\": 0.5}'   (counted as 500s)"
   echo "   PostgreSQLDown        docker exec tda-lab-pg1 systemctl stop postgresql"
   echo "Remove the lab with: make lab-down"
 }
@@ -92,6 +101,8 @@ summary() {
 hosts() {  # the containers and the lab's own services, without site.yml (bench/lab.py times that)
   bash tools/docker-engine.sh
   bash tools/images.sh "${LAB_PLATFORM:-debian12}"
+  # Flink's jars from PyPI, mounted into the Flink hosts (lab_mounts)
+  bash tools/flink-dist.sh 2.3.0
   docker network inspect "$network" >/dev/null 2>&1 ||
     docker network create --label tda.lab=1 "$network" >/dev/null
   echo "== lab hosts"
@@ -108,6 +119,8 @@ up() {
   hosts
   echo "== ansible-playbook -i inventories/lab site.yml"
   ansible-playbook -i inventories/lab site.yml "$@"
+  echo "== ansible-playbook -i inventories/lab lab/flink-job.yml (the lab's streaming job on Flink)"
+  ansible-playbook -i inventories/lab lab/flink-job.yml
   echo "== lab up (hosts, services, site.yml) took $(( $(date +%s) - start )) s"
   summary
 }

@@ -97,6 +97,20 @@ def _selectors(expr):
     return [node for node, _p in _walk(expr) if type(node).__name__ == "VectorSelector"]
 
 
+def expression_references(expr_text):
+    """What an expression reads: ([(metric name, [(label, op, value)])] of its named selectors,
+    {label names its aggregations and vector matchings name}). Raises ValueError when it does not parse."""
+    ast = promql_parser.parse(expr_text)
+    labels = set()
+    for node, _parents in _walk(ast):
+        modifier = getattr(node, "modifier", None)
+        if type(node).__name__ == "AggregateExpr" and modifier is not None:
+            labels.update(modifier.labels)
+        elif type(node).__name__ == "BinaryExpr" and modifier is not None and modifier.matching is not None:
+            labels.update(modifier.matching.labels)
+    return [(node.name, _matchers(node)) for node in _selectors(ast) if node.name], labels
+
+
 def _matchers(selector):
     return [(m.name, str(m.op), m.value) for m in selector.matchers.matchers]
 

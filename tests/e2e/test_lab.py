@@ -1,11 +1,18 @@
 """End to end in the lab (`make lab`): every target up, every rule of the profile loaded and
-healthy; then three faults at once (each healed once all its receivers were notified) - the API on api1 stopped (TDAAPIDown), every request of
-api2 failing (TDAAPIHighErrorRate), PostgreSQL stopped (PostgreSQLDown) - and each alert's
-notifications reach its intended stand-in receivers in the sink and no others, within its
-`for:` + group_wait + two scrape intervals of becoming pending, exactly once through the
-three-member Alertmanager cluster; after recovery the resolved notification reaches every
-receiver configured to send one, once, and no member repeats the firing one after it. The faults are induced with mon1's Prometheus stopped:
-the HA pair's other member alone raises them, and the long-term store has no gap meanwhile.
+healthy; the API's rules against the label sets of the real FastAPI middleware, every Flink name
+the profile reads against the real Flink reporter. Then four faults at once (each healed once all
+its receivers were notified) - the API on api1 stopped (TDAAPIDown), every request of api2 raising
+an exception (TDAAPIHighErrorRate), PostgreSQL stopped (PostgreSQLDown), the Flink job cancelled
+(FlinkJobDown) - and each alert's notifications reach its intended stand-in receivers in the sink
+and no others, within its `for:` + group_wait + two scrape intervals of becoming pending, once
+through the three-member Alertmanager cluster, but for Alertmanager's bounded straddle
+(alertmanager#2447: a member whose flush began before the resolution reached it repeats the firing
+state within the cluster's hold after another's resolved notification, then resolves it too -
+counted and printed, any other repeat fails); after recovery the resolved notification reaches
+every receiver configured to send one. The faults are induced with mon1's Prometheus stopped: the
+HA pair's other member alone raises them, and the long-term store has no gap meanwhile. A second
+round: a Flink job in a restart loop (FlinkHighRestartRate), then the JobManager stopped
+(FlinkJobDown beside TargetDown).
 
 Run by tools/e2e.sh, which creates the lab, runs this and removes the lab."""
 import json
@@ -15,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -33,6 +41,7 @@ LAB = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/main.yml").read_tex
 VAULT = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/vault.yml").read_text())
 LAB_HOSTS = {name: sorted((group.get("hosts") or {}))
              for name, group in yaml.safe_load((ROOT / "inventories/lab/hosts.yml").read_text())["all"]["children"].items()}
+FLINK_HOSTS = LAB_HOSTS["flink_jobmanager"] + LAB_HOSTS["flink_taskmanager"]
 SCRAPE = int(LAB["tda_scrape_interval"].rstrip("s"))
 GROUP_WAIT = int(LAB["tda_alert_group_wait"].rstrip("s"))
 
@@ -53,7 +62,18 @@ FAULTS = {
                             "resolved": {"pagerduty", "dev-team (email)"}},
     "PostgreSQLDown": {"for": 60, "receivers": {"pagerduty", "ops-team (slack)"},
                        "resolved": {"pagerduty", "ops-team (slack)"}},
+    # the lab's streaming job cancelled
+    "FlinkJobDown": {"for": 120, "receivers": {"pagerduty", "ops-team (slack)"},
+                     "resolved": {"pagerduty", "ops-team (slack)"}},
 }
+# the second round's, after the first (tests at the end): a restart loop, then the JobManager stopped
+FLINK_FAULTS = {
+    "FlinkHighRestartRate": {"for": 120, "receivers": {"ops-team (slack)", "business-hours"},
+                             "resolved": {"ops-team (slack)"}},
+    "FlinkJobDown": {"for": 120, "receivers": {"pagerduty", "ops-team (slack)"},
+                     "resolved": {"pagerduty", "ops-team (slack)"}},
+}
+ALERTNAMES = set(FAULTS) | set(FLINK_FAULTS)
 
 
 def get(url):
@@ -65,7 +85,7 @@ def request(method, url, body=None):
 
 
 def docker(*args):
-    subprocess.run(["docker", "exec"] + list(args), check=True, capture_output=True)
+    return subprocess.run(["docker", "exec"] + list(args), check=True, capture_output=True, text=True).stdout
 
 
 def wait_for(check, timeout, interval=2):
@@ -104,7 +124,7 @@ def notifications():
     for record in get(SINK + "/records"):
         if record["kind"] == "smtp":
             subject = [line for line in record["data"].splitlines() if line.lower().startswith("subject:")]
-            for name in FAULTS:
+            for name in ALERTNAMES:
                 if any(name in line for line in subject):
                     status = "resolved" if any("[RESOLVED]" in line for line in subject) else "firing"
                     out.append((name, "dev-team (email)" if "dev-team" in ",".join(record["rcpt_to"]) else "email",
@@ -118,18 +138,38 @@ def notifications():
             receiver = "business-hours" if body.get("channel") == "#alerts-business-hours" else "default"
         if receiver == "pagerduty":
             status = "resolved" if body.get("event_action") == "resolve" else "firing"
-            for alertname in FAULTS:
+            for alertname in ALERTNAMES:
                 if alertname in json.dumps(body):
                     out.append((alertname, receiver, status, record["time"]))
             continue
         text = json.dumps(body)
         # Slack: the profile's slack.color template says "good" once the group has recovered
         colors = {a.get("color") for a in body.get("attachments", [])} if isinstance(body, dict) else set()
-        for alertname in FAULTS:
+        for alertname in ALERTNAMES:
             if alertname in text:
                 status = "resolved" if colors == {"good"} else "firing"
                 out.append((alertname, receiver or path, status, record["time"]))
     return out
+
+
+def straddles(notes, alertname, receiver, hold):
+    """Alertmanager's known straddle (alertmanager#2447): a member whose flush took its snapshot
+    just before the resolution reached it sends the firing state once more after its peer wait -
+    within the cluster's hold after another member's resolved notification - and then its own
+    resolved (where the receiver sends those). Returns (straddling repeats, other repeats) of the
+    firing notifications after the first."""
+    firing = sorted(n[3] for n in notes if n[0] == alertname and n[1] == receiver and n[2] == "firing")
+    resolved_here = sorted(n[3] for n in notes if n[0] == alertname and n[1] == receiver and n[2] == "resolved")
+    # a receiver that sends no resolved notifications: the cluster's resolution at the others
+    since = resolved_here or sorted(n[3] for n in notes if n[0] == alertname and n[2] == "resolved")
+    bounded, other = [], []
+    for repeat in firing[1:]:
+        before = [t for t in since if t <= repeat]
+        if before and repeat - before[-1] <= hold and (not resolved_here or any(t > repeat for t in resolved_here)):
+            bounded.append(repeat)
+        else:
+            other.append(repeat)
+    return bounded, other
 
 
 def answers(url):
@@ -191,7 +231,7 @@ def test_the_alertmanager_cluster_has_every_member_over_tls():
 
 # the jobs whose endpoints have no TLS and basic auth (the README says why: the lab's stand-in app), and the one endpoint
 # that serves its metrics without credentials (VictoriaMetrics 1.79: its query API wants them)
-OPEN_JOBS = {"tda-api"}
+OPEN_JOBS = {"tda-api", "flink"}
 METRICS_WITHOUT_CREDENTIALS = {"victoriametrics"}
 
 
@@ -252,15 +292,49 @@ def test_every_endpoint_wants_tls_and_credentials(tmp_path):
           "open (README): %s" % (len(checked), ", ".join(checked), ", ".join(sorted(open_jobs))))
 
 
+FLINK_REST = "http://127.0.0.1:19881"
+FLINK_JM = "tda-lab-" + LAB_HOSTS["flink_jobmanager"][0]
+
+
+def flink_jobs(name):
+    """The lab cluster's jobs of that name that have not ended."""
+    try:
+        jobs = json.loads(urllib.request.urlopen(FLINK_REST + "/jobs/overview", timeout=5).read())["jobs"]
+    except OSError:
+        return []
+    return [job for job in jobs if job["name"] == name and job["state"] not in ("CANCELED", "FAILED", "FINISHED")]
+
+
+def flink_submit(kind):
+    """The lab's job (lab/flink/TdaLabJob.java), submitted detached as lab/flink-job.yml does."""
+    docker(FLINK_JM, "env", "FLINK_CONF_DIR=/opt/flink/conf", "java", "-Xmx256m", "--add-opens=java.base/java.util=ALL-UNNAMED",
+           "-cp", "/opt/flink/lib/*", "org.apache.flink.client.cli.CliFrontend", "run", "-d",
+           "/opt/flink-jobs/tda-lab-job-2.3.0.jar", kind)
+
+
+def flink_cancel(name):
+    for job in flink_jobs(name):
+        urllib.request.urlopen(urllib.request.Request(FLINK_REST + "/jobs/%s?mode=cancel" % job["jid"], method="PATCH"),
+                               timeout=10).read()
+    assert wait_for(lambda: not flink_jobs(name), timeout=30), "%s still runs" % name
+
+
+def flink_heal_datagen():
+    if not flink_jobs("tda-lab-datagen"):
+        flink_submit("datagen")
+
+
 INDUCE = {
-    "TDAAPIDown": lambda: docker("tda-lab-api1", "systemctl", "stop", "tda-demo-api"),
-    "TDAAPIHighErrorRate": lambda: request("POST", API["api2"] + "/admin/faults", {"error_ratio": 1.0}),
+    "TDAAPIDown": lambda: docker("tda-lab-api1", "systemctl", "stop", "tda-api"),
+    "TDAAPIHighErrorRate": lambda: request("POST", API["api2"] + "/admin/faults", {"exception_ratio": 1.0}),
     "PostgreSQLDown": lambda: docker("tda-lab-pg1", "systemctl", "stop", "postgresql"),
+    "FlinkJobDown": lambda: flink_cancel("tda-lab-datagen"),
 }
 HEAL = {
-    "TDAAPIDown": lambda: docker("tda-lab-api1", "systemctl", "start", "tda-demo-api"),
+    "TDAAPIDown": lambda: docker("tda-lab-api1", "systemctl", "start", "tda-api"),
     "TDAAPIHighErrorRate": lambda: request("POST", API["api2"] + "/admin/faults", {}),
     "PostgreSQLDown": lambda: docker("tda-lab-pg1", "systemctl", "start", "postgresql"),
+    "FlinkJobDown": flink_heal_datagen,
 }
 
 
@@ -270,7 +344,7 @@ def none_active():
     in_prometheus = {a["labels"]["alertname"] for prometheus in (PROMETHEUS, SURVIVOR)
                      for a in get(prometheus + "/api/v1/alerts")["data"]["alerts"]}
     in_alertmanager = {a["labels"]["alertname"] for a in get(client.ALERTMANAGER + "/api/v2/alerts")}
-    return not (set(FAULTS) & (in_prometheus | in_alertmanager))
+    return not (ALERTNAMES & (in_prometheus | in_alertmanager))
 
 
 @pytest.fixture(scope="module")
@@ -322,7 +396,8 @@ def faults_induced():
     # a member that repeats an alert state another has superseded does so within its wait and the
     # next group interval: what arrives until then is counted by the tests below
     time.sleep(hold + running_group_interval())
-    return {"pending": pending, "healed": healed, "all": notifications(), "stopped": stopped, "started": started}
+    return {"pending": pending, "healed": healed, "all": notifications(), "stopped": stopped, "started": started,
+            "hold": hold}
 
 
 @pytest.mark.parametrize("alertname", sorted(FAULTS))
@@ -341,11 +416,13 @@ def test_induced_alert_reaches_its_receivers_and_no_others_in_time(faults_induce
               % (alertname, receiver, took, fault["for"], GROUP_WAIT, SCRAPE, bound))
         assert took <= bound, "%s reached %s %.1f s after pending, over %d s" % (alertname, receiver, took, bound)
         # three Alertmanagers received it from two Prometheus: the cluster's notification log lets
-        # one of them send, once - and none repeats it after the resolved notification
-        count = len([n for n in firing if n[1] == receiver])
-        assert count == 1, "%s reached %s %d times (at %s s after it was healed)" % (
-            alertname, receiver, count, ", ".join("%.1f" % (n[3] - faults_induced["healed"][alertname])
-                                                  for n in firing if n[1] == receiver))
+        # one of them send, once - and none repeats it, but for Alertmanager's bounded straddle
+        bounded, other = straddles(faults_induced["all"], alertname, receiver, faults_induced["hold"])
+        assert not other, "%s reached %s again at %s s after it was healed" % (
+            alertname, receiver, ", ".join("%.1f" % (t - faults_induced["healed"][alertname]) for t in other))
+        if bounded:
+            print("   %s -> %s: %d straddle(s) of the cluster (alertmanager#2447), each resolved again" % (
+                alertname, receiver, len(bounded)))
         assert faults_induced["stopped"] < first < faults_induced["started"], "not notified while mon1 was stopped"
 
 
@@ -355,7 +432,9 @@ def test_resolved_follows_recovery_at_every_receiver_that_sends_it(faults_induce
     assert {n[1] for n in resolved} == FAULTS[alertname]["resolved"]
     for receiver in FAULTS[alertname]["resolved"]:
         count = len([n for n in resolved if n[1] == receiver])
-        assert count == 1, "%s: %d resolved notifications to %s" % (alertname, count, receiver)
+        bounded, _other = straddles(faults_induced["all"], alertname, receiver, faults_induced["hold"])
+        assert count == 1 + len(bounded), "%s: %d resolved notifications to %s (%d straddles)" % (
+            alertname, count, receiver, len(bounded))
     for notification in resolved:
         took = notification[3] - faults_induced["healed"][alertname]
         print("\n%s resolved -> %s: %.1f s after recovery" % (alertname, notification[1], took))
@@ -386,10 +465,10 @@ def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
     from ansible_collections.tda.monitoring.plugins.plugin_utils import promlint  # pylint: disable=import-outside-toplevel
     assert faults_induced["healed"]
     catalogue = yaml.safe_load((ROOT / "profile/dashboards/metrics.yml").read_text())["sources"]
-    in_lab = {name for source in ("tda_api", "prometheus", "node_exporter", "postgres_exporter", "redis_exporter",
+    in_lab = {name for source in ("tda_api", "flink", "prometheus", "node_exporter", "postgres_exporter", "redis_exporter",
                                   "nginx_exporter", "blackbox_exporter") for name in catalogue[source]["names"]}
     groups = yaml.safe_load((ROOT / "profile/rules/recording-rules.yml").read_text())["groups"]
-    recorded = {rule["record"] for group in groups for rule in group["rules"] if not rule["record"].startswith(("kafka", "flink"))}
+    recorded = {rule["record"] for group in groups for rule in group["rules"] if not rule["record"].startswith("kafka")}
     checked, skipped = [], []
     for path in sorted((ROOT / "profile/dashboards").glob("*.yml")):
         if path.name == "metrics.yml":
@@ -405,9 +484,128 @@ def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
                 checked.append(item["where"])
             else:
                 skipped.append(item["where"])
-    print("\n%d dashboard queries return data in the lab; %d read what the lab does not run (Kafka, Flink, "
+    print("\n%d dashboard queries return data in the lab; %d read what the lab does not run (Kafka, "
           "cAdvisor, Alertmanager's own metrics): %s" % (len(checked), len(skipped), ", ".join(sorted(set(skipped)))))
     assert len(checked) >= 50
+
+
+def served_label_values(url):
+    """{sample name: {label: {values}}} of a Prometheus exposition served without credentials."""
+    served = {}
+    for line in urllib.request.urlopen(url, timeout=10).read().decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if "{" in line:
+            name, labels = line[:line.index("{")], line[line.index("{") + 1:line.rindex("}")]
+        else:
+            name, labels = line.split(" ", 1)[0], ""
+        entry = served.setdefault(name, {})
+        for label, value in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels):
+            entry.setdefault(label, set()).add(value)
+    return served
+
+
+def matcher_holds(op, pattern, values):
+    """Whether an equality or regex matcher selects one of the values (negative matchers always may)."""
+    if op.endswith("Equal") and not op.endswith("NotEqual"):
+        return pattern in values
+    if op.endswith("Re") and not op.endswith("NotRe"):
+        return any(re.fullmatch(pattern, value) for value in values)
+    return True
+
+
+def test_the_api_rules_read_label_sets_the_real_middleware_produces(faults_induced):
+    """Every rule of the profile that reads the TDA API's own metrics - recorded or alerting - names
+    only labels the FastAPI app's metrics module and MetricsMiddleware produce (or the scrape adds);
+    each of its matchers selects a value the app produced during the faults (status 500 included,
+    counted from raised exceptions), and each recording rule returns data on the lab's Prometheus."""
+    sys.path.insert(0, str(ROOT / "collections"))
+    from ansible_collections.tda.monitoring.plugins.plugin_utils import promlint  # pylint: disable=import-outside-toplevel
+    assert faults_induced["healed"]
+    served = served_label_values(API["api2"] + "/metrics")
+    assert served.get("tda_api_requests_total", {}).get("status", set()) >= {"200", "500"}, served.get("tda_api_requests_total")
+    scraped = wait_for(lambda: get(SURVIVOR + "/api/v1/query?query=" + urllib.parse.quote('up{job="tda-api"}'))["data"]["result"], 30)
+    target_labels = set(scraped[0]["metric"]) - {"__name__"}
+    checked = []
+    for path in ("profile/rules/recording-rules.yml", "profile/rules/alert-rules.yml"):
+        for group in yaml.safe_load((ROOT / path).read_text())["groups"]:
+            for rule in group["rules"]:
+                selectors, grouping = promlint.expression_references(rule["expr"])
+                own = [(name, matchers) for name, matchers in selectors if name in served]
+                if not own:
+                    continue
+                where = "%s: %s" % (path, rule.get("record") or rule.get("alert"))
+                produced = set().union(*(served[name] for name, _matchers in own))
+                for name, matchers in own:
+                    for label, op, pattern in matchers:
+                        assert label in served[name] or label in target_labels, \
+                            "%s selects %s{%s} - a label neither the app nor the scrape gives" % (where, name, label)
+                        if label in served[name]:
+                            assert matcher_holds(op, pattern, served[name][label]), \
+                                "%s: %s{%s %s %r} selects none of the app's values %s" % (
+                                    where, name, label, op, pattern, sorted(served[name][label]))
+                missing = grouping - produced - target_labels - {"le"}
+                assert not missing, "%s groups by %s, which the app's series do not have" % (where, sorted(missing))
+                if "record" in rule:
+                    assert wait_for(lambda record=rule["record"]: get(SURVIVOR + "/api/v1/query?query=" + urllib.parse.quote(record))[
+                        "data"]["result"], timeout=60), "%s: no data on the lab's Prometheus" % where
+                checked.append(where)
+    print("\n%d rules read the API's metrics and agree with the real middleware: %s" % (len(checked), ", ".join(checked)))
+    assert len(checked) >= 8
+
+
+def profile_expressions():
+    """(where, expression) of every alerting and recording rule and dashboard query of the profile."""
+    sys.path.insert(0, str(ROOT / "collections"))
+    from ansible_collections.tda.monitoring.plugins.filter.grafana_dashboard import dashboard_queries  # noqa: E501  pylint: disable=import-outside-toplevel
+    found = []
+    for path in ("profile/rules/alert-rules.yml", "profile/rules/recording-rules.yml"):
+        for group in yaml.safe_load((ROOT / path).read_text())["groups"]:
+            found += [("%s: %s" % (path, rule.get("alert") or rule.get("record")), rule["expr"]) for rule in group["rules"]]
+    for path in sorted((ROOT / "profile/dashboards").glob("*.yml")):
+        if path.name != "metrics.yml":
+            found += [(item["where"], item["expr"]) for item in dashboard_queries(yaml.safe_load(path.read_text()))]
+    return found
+
+
+def flink_reporter_names():
+    """Sample names Flink's reporters serve in the lab: the JobManager's and the TaskManager's."""
+    names = set()
+    for host in FLINK_HOSTS:
+        text = docker("tda-lab-" + host, "curl", "-sf", "http://127.0.0.1:9249/metrics")
+        names |= {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+    return names
+
+
+def test_every_flink_name_the_profile_reads_is_served_by_the_real_reporter():
+    """Every flink_* name of every alert, recording rule and dashboard query, taken from the
+    expressions with the pinned promql-parser, is served by the lab's Flink 2.3.0 (its JobManager
+    and TaskManager, with the checkpointed datagen job running); and Prometheus scrapes both."""
+    sys.path.insert(0, str(ROOT / "collections"))
+    from ansible_collections.tda.monitoring.plugins.plugin_utils import promlint  # pylint: disable=import-outside-toplevel
+
+    def both_up():
+        result = get(SURVIVOR + "/api/v1/query?query=" + urllib.parse.quote('up{job="flink"} == 1'))["data"]["result"]
+        return result if len(result) == len(FLINK_HOSTS) else []
+    assert wait_for(both_up, timeout=60), "Prometheus does not scrape every Flink process"
+    # the job's checkpoint and latency series appear once it has run a little
+
+    def with_the_jobs_series():
+        names = flink_reporter_names()
+        return names if {"flink_jobmanager_job_lastCheckpointDuration",
+                         "flink_taskmanager_job_task_numRecordsInPerSecond"} <= names else set()
+    served = wait_for(with_the_jobs_series, timeout=90, interval=5)
+    read, missing = set(), []
+    for where, expr in profile_expressions():
+        selectors, _grouping = promlint.expression_references(expr)
+        for name in {name for name, _matchers in selectors if name.startswith("flink_")}:
+            read.add(name)
+            if name not in served:
+                missing.append("%s reads %s" % (where, name))
+    assert not missing, "not served by Flink 2.3.0's reporter: %s" % "; ".join(sorted(missing))
+    print("\n%d flink names the profile reads, all served (of %d the reporters serve): %s"
+          % (len(read), len(served), ", ".join(sorted(read))))
+    assert len(read) >= 7
 
 
 STORE = "https://127.0.0.1:19428"
@@ -468,3 +666,95 @@ def test_the_store_has_no_gap_while_one_prometheus_was_stopped(faults_induced):
     assert max(worst.values()) <= 2 * SCRAPE, "gaps in the store while mon1 was stopped: %s" % worst
     print("\nmon1 stopped for %.0f s: %d node series in the store, the longest gap between samples %.1f s (scrape interval %d s)"
           % (started - stopped, len(series), max(worst.values()), SCRAPE))
+
+
+@pytest.fixture(scope="module")
+def flink_faults(faults_induced):
+    """The second round, after the first has resolved: the lab's job replaced by one that fails on
+    its first row (Flink's default backoff restarts it ever more slowly), then - once the restart
+    alert is notified and the cluster's hold has passed - the JobManager stopped, which takes the
+    job's series with it. Healed: the JobManager started, the datagen job submitted again."""
+    assert faults_induced["healed"]
+    assert wait_for(none_active, timeout=420, interval=5), "alerts of the first round still active"
+    request("DELETE", SINK + "/records")
+    hold = cluster_hold()
+    induced, notified, pending = {}, {}, {}
+    flink_submit("failing")
+    induced["FlinkHighRestartRate"] = time.time()
+    jobmanager_target = None
+    try:
+        def round_notified():
+            seen = {(n[0], n[1]) for n in notifications() if n[2] == "firing"}
+            for name, fault in FLINK_FAULTS.items():
+                alert = active_at(name)
+                if alert and name in induced and name not in pending:
+                    pending[name] = alert["activeAt"]
+                if name in induced and name not in notified and all((name, r) in seen for r in fault["receivers"]):
+                    notified[name] = time.time()
+            if "FlinkHighRestartRate" in notified and "FlinkJobDown" not in induced \
+                    and time.time() >= notified["FlinkHighRestartRate"] + hold:
+                docker(FLINK_JM, "systemctl", "stop", "flink-jobmanager")
+                induced["FlinkJobDown"] = time.time()
+            return len(notified) == len(FLINK_FAULTS)
+        wait_for(round_notified, timeout=600 + 2 * hold, interval=2)
+        # the target-down alert of the stopped JobManager, beside FlinkJobDown (its for: 5m is not waited)
+        jobmanager_target = next((alert for alert in get(SURVIVOR + "/api/v1/alerts")["data"]["alerts"]
+                                  if alert["labels"]["alertname"] == "TargetDown" and alert["labels"].get("job") == "flink"), None)
+    finally:
+        docker(FLINK_JM, "systemctl", "start", "flink-jobmanager")
+        healed = time.time()
+        assert wait_for(flink_overview_ready, timeout=120), "the JobManager did not come back"
+        flink_cancel("tda-lab-failing")
+        flink_heal_datagen()
+
+    def round_resolved():
+        seen = {(n[0], n[1]) for n in notifications() if n[2] == "resolved"}
+        return all((name, r) in seen for name, fault in FLINK_FAULTS.items() for r in fault["resolved"])
+    wait_for(round_resolved, timeout=360, interval=3)
+    time.sleep(hold + running_group_interval())
+    return {"induced": induced, "notified": notified, "pending": pending, "healed": healed,
+            "target_down": jobmanager_target, "all": notifications(), "hold": hold}
+
+
+def flink_overview_ready():
+    try:
+        overview = json.loads(urllib.request.urlopen(FLINK_REST + "/overview", timeout=5).read())
+    except OSError:
+        return False
+    return overview.get("taskmanagers", 0) >= len(LAB_HOSTS["flink_taskmanager"])
+
+
+@pytest.mark.parametrize("alertname", sorted(FLINK_FAULTS))
+def test_flink_faults_reach_their_receivers_once_in_time_and_resolve(flink_faults, alertname):
+    """The restart loop -> FlinkHighRestartRate at ops-team and business-hours; the JobManager
+    stopped -> FlinkJobDown at PagerDuty and ops-team (the corrected rule: the seed's was silent
+    when the JobManager itself was gone). Each once per receiver, within for + group_wait + two
+    scrape intervals of becoming pending, resolved once at each receiver that sends it."""
+    fault = FLINK_FAULTS[alertname]
+    firing = [n for n in flink_faults["all"] if n[0] == alertname and n[2] == "firing"]
+    assert {n[1] for n in firing} == fault["receivers"], "reached %s" % sorted({n[1] for n in firing})
+    active = flink_faults["pending"].get(alertname)
+    assert active, "%s never became pending" % alertname
+    became_pending = time.mktime(time.strptime(active.split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    bound = fault["for"] + GROUP_WAIT + 2 * SCRAPE
+    for receiver in fault["receivers"]:
+        mine = [n for n in firing if n[1] == receiver]
+        took = min(n[3] for n in mine) - became_pending
+        print("\n%s -> %s: %.1f s after it became pending, %.1f s after it was induced (bound from pending: %d s)"
+              % (alertname, receiver, took, min(n[3] for n in mine) - flink_faults["induced"][alertname], bound))
+        assert took <= bound, "%s reached %s %.1f s after pending, over %d s" % (alertname, receiver, took, bound)
+        bounded, other = straddles(flink_faults["all"], alertname, receiver, flink_faults["hold"])
+        assert not other, "%s reached %s %d times" % (alertname, receiver, len(mine))
+    resolved = [n for n in flink_faults["all"] if n[0] == alertname and n[2] == "resolved"]
+    assert {n[1] for n in resolved} == fault["resolved"]
+    for receiver in fault["resolved"]:
+        bounded, _other = straddles(flink_faults["all"], alertname, receiver, flink_faults["hold"])
+        assert len([n for n in resolved if n[1] == receiver]) == 1 + len(bounded), \
+            "%s: resolved more than once at %s" % (alertname, receiver)
+
+
+def test_the_stopped_jobmanager_is_also_a_target_down(flink_faults):
+    alert = flink_faults["target_down"]
+    assert alert and alert["labels"].get("job") == "flink" and LAB_HOSTS["flink_jobmanager"][0] in json.dumps(alert["labels"]), \
+        "no TargetDown for the stopped JobManager: %s" % alert
+    print("\nTargetDown %s for %s beside FlinkJobDown" % (alert["state"], alert["labels"].get("instance")))

@@ -19,6 +19,8 @@ MAY_DIFFER = {
     "ansible_host": "each host's address",
     "ansible_python_interpreter": "the lab's containers name their Python",
     "lab_publish": "the lab's ports published on 127.0.0.1 (lab-only)",
+    "lab_mounts": "the machine's cache mounted into the lab's Flink hosts (lab-only)",
+    "flink_prometheus_reporter_restart_units": "the lab lets the role restart its Flink processes; production decides (the role's default: never)",
     "ansible_local": "Ansible's own, from the containers",
     # who the environment is
     "tda_cluster": "each environment's name",
@@ -41,7 +43,7 @@ MAY_DIFFER = {
     "tda_dev_team_email": "each environment's recipient",
     "tda_pagerduty_url": "the lab's PagerDuty is the sink",
     "tda_pki_dir": "the lab's CA lives in the clone; production's in the controller's home",
-    # hosts: the lab has no Grafana, Kafka, Flink or cAdvisor (no binaries here), production no store of its own
+    # hosts: the lab has no Grafana, Kafka or cAdvisor (no binaries here), production no store of its own
     "group_names": "each host's groups",
 }
 # secrets: every one the lab has, production's example has, with its own value
@@ -50,7 +52,6 @@ SECRET_PREFIX = "vault_"
 # lack each other's, and nothing else
 ONLY_WHERE_THE_GROUP_HAS_HOSTS = {
     "grafana": "no Grafana binary can be obtained here",
-    "flink": "no Flink binary can be obtained here",
     "victoriametrics": "production writes to a store of its own (tda_remote_write_url)",
 }
 
@@ -115,7 +116,7 @@ def test_the_secrets_are_the_same_names(both):
 
 def test_the_lab_has_productions_groups():
     """The same groups (empty ones included: what cannot run here has a group with no hosts), but
-    production's two Flink subgroups and the lab's sink."""
+    the lab's sink."""
     def groups(node):
         out = set()
         for name, child in ((node or {}).get("children") or {}).items():
@@ -123,7 +124,7 @@ def test_the_lab_has_productions_groups():
         return out
     lab, production = (groups(yaml.safe_load((ROOT / "inventories" / env / "hosts.yml").read_text())["all"])
                        for env in ("lab", "production"))
-    assert production - lab == {"flink_jobmanager", "flink_taskmanager"}, sorted(production - lab)
+    assert production - lab == set(), sorted(production - lab)
     assert lab - production == {"lab_sink"}, sorted(lab - production)
 
 
