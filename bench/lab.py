@@ -1,8 +1,8 @@
 """What a deploy of the whole profile costs in the lab (make bench; prints figures, asserts nothing).
 
-The lab of inventories/lab (six systemd containers: Prometheus, Alertmanager, blackbox_exporter,
-Pushgateway and the sink on mon1, the demo API on two hosts, PostgreSQL, Redis and nginx with
-their exporters, node_exporter everywhere), created fresh by tools/lab.sh with the lab's own
+The lab of inventories/lab (nine systemd containers: the HA pair and the Alertmanager cluster,
+blackbox_exporter, Pushgateway, the store and the sink, the TDA API on two hosts, PostgreSQL, Redis
+and nginx with their exporters, a Flink JobManager and TaskManager, node_exporter everywhere), created fresh by tools/lab.sh with the lab's own
 services; then `ansible-playbook -i inventories/lab site.yml` as the README runs it: first
 converge, a no-change re-run, a config-only change (tda_scrape_interval 5s -> 6s), and the floor
 (gather_facts + ping over the same hosts). The lab is removed at the end (--keep leaves it).
