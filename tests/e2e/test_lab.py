@@ -306,10 +306,8 @@ def flink_jobs(name):
 
 
 def flink_submit(kind):
-    """The lab's job (lab/flink/TdaLabJob.java), submitted detached as lab/flink-job.yml does."""
-    docker(FLINK_JM, "env", "FLINK_CONF_DIR=/opt/flink/conf", "java", "-Xmx256m", "--add-opens=java.base/java.util=ALL-UNNAMED",
-           "-cp", "/opt/flink/lib/*", "org.apache.flink.client.cli.CliFrontend", "run", "-d",
-           "/opt/flink-jobs/tda-lab-job-2.3.0.jar", kind)
+    """The lab's job (lab/flink/TdaLabJob.java), submitted detached by the lab's Flink helper."""
+    docker(FLINK_JM, "/usr/local/bin/tda-lab-flink", "submit", kind)
 
 
 def flink_cancel(name):
@@ -503,10 +501,10 @@ def test_dashboard_queries_of_what_runs_in_the_lab_return_data(faults_induced):
     assert len(checked) >= 50
 
 
-def served_label_values(url):
-    """{sample name: {label: {values}}} of a Prometheus exposition served without credentials."""
+def exposition_labels(text):
+    """{sample name: {label: {values}}} of a Prometheus text exposition."""
     served = {}
-    for line in urllib.request.urlopen(url, timeout=10).read().decode().splitlines():
+    for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         if "{" in line:
@@ -536,49 +534,48 @@ def test_the_api_rules_read_label_sets_the_real_middleware_produces(faults_induc
     sys.path.insert(0, str(ROOT / "collections"))
     from ansible_collections.tda.monitoring.plugins.plugin_utils import promlint  # pylint: disable=import-outside-toplevel
     assert faults_induced["healed"]
-    served = served_label_values(API["api2"] + "/metrics")
+    served = exposition_labels(urllib.request.urlopen(API["api2"] + "/metrics", timeout=10).read().decode())
     assert served.get("tda_api_requests_total", {}).get("status", set()) >= {"200", "500"}, served.get("tda_api_requests_total")
     scraped = wait_for(lambda: get(SURVIVOR + "/api/v1/query?query=" + urllib.parse.quote('up{job="tda-api"}'))["data"]["result"], 30)
     target_labels = set(scraped[0]["metric"]) - {"__name__"}
     checked = []
-    for path in ("profile/rules/recording-rules.yml", "profile/rules/alert-rules.yml"):
-        for group in yaml.safe_load((ROOT / path).read_text())["groups"]:
-            for rule in group["rules"]:
-                selectors, grouping = promlint.expression_references(rule["expr"])
-                own = [(name, matchers) for name, matchers in selectors if name in served]
-                if not own:
-                    continue
-                where = "%s: %s" % (path, rule.get("record") or rule.get("alert"))
-                produced = set().union(*(served[name] for name, _matchers in own))
-                for name, matchers in own:
-                    for label, op, pattern in matchers:
-                        assert label in served[name] or label in target_labels, \
-                            "%s selects %s{%s} - a label neither the app nor the scrape gives" % (where, name, label)
-                        if label in served[name]:
-                            assert matcher_holds(op, pattern, served[name][label]), \
-                                "%s: %s{%s %s %r} selects none of the app's values %s" % (
-                                    where, name, label, op, pattern, sorted(served[name][label]))
-                missing = grouping - produced - target_labels - {"le"}
-                assert not missing, "%s groups by %s, which the app's series do not have" % (where, sorted(missing))
-                if "record" in rule:
-                    assert wait_for(lambda record=rule["record"]: get(SURVIVOR + "/api/v1/query?query=" + urllib.parse.quote(record))[
-                        "data"]["result"], timeout=60), "%s: no data on the lab's Prometheus" % where
-                checked.append(where)
+    for where, expr, record in profile_expressions(dashboards=False):
+        selectors, grouping = promlint.expression_references(expr)
+        own = [(name, matchers) for name, matchers in selectors if name in served]
+        if not own:
+            continue
+        produced = set().union(*(served[name] for name, _matchers in own))
+        for name, matchers in own:
+            for label, op, pattern in matchers:
+                assert label in served[name] or label in target_labels, \
+                    "%s selects %s{%s} - a label neither the app nor the scrape gives" % (where, name, label)
+                if label in served[name]:
+                    assert matcher_holds(op, pattern, served[name][label]), \
+                        "%s: %s{%s %s %r} selects none of the app's values %s" % (
+                            where, name, label, op, pattern, sorted(served[name][label]))
+        missing = grouping - produced - target_labels - {"le"}
+        assert not missing, "%s groups by %s, which the app's series do not have" % (where, sorted(missing))
+        if record:
+            assert wait_for(lambda record=record: get(SURVIVOR + "/api/v1/query?query=" + urllib.parse.quote(record))[
+                "data"]["result"], timeout=60), "%s: no data on the lab's Prometheus" % where
+        checked.append(where)
     print("\n%d rules read the API's metrics and agree with the real middleware: %s" % (len(checked), ", ".join(checked)))
     assert len(checked) >= 8
 
 
-def profile_expressions():
-    """(where, expression) of every alerting and recording rule and dashboard query of the profile."""
+def profile_expressions(dashboards=True):
+    """(where, expression, recorded name or None) of every recording and alerting rule of the
+    profile and, with dashboards, of every dashboard query."""
     sys.path.insert(0, str(ROOT / "collections"))
     from ansible_collections.tda.monitoring.plugins.filter.grafana_dashboard import dashboard_queries  # noqa: E501  pylint: disable=import-outside-toplevel
     found = []
-    for path in ("profile/rules/alert-rules.yml", "profile/rules/recording-rules.yml"):
+    for path in ("profile/rules/recording-rules.yml", "profile/rules/alert-rules.yml"):
         for group in yaml.safe_load((ROOT / path).read_text())["groups"]:
-            found += [("%s: %s" % (path, rule.get("alert") or rule.get("record")), rule["expr"]) for rule in group["rules"]]
-    for path in sorted((ROOT / "profile/dashboards").glob("*.yml")):
+            found += [("%s: %s" % (path, rule.get("record") or rule.get("alert")), rule["expr"], rule.get("record"))
+                      for rule in group["rules"]]
+    for path in sorted((ROOT / "profile/dashboards").glob("*.yml")) if dashboards else []:
         if path.name != "metrics.yml":
-            found += [(item["where"], item["expr"]) for item in dashboard_queries(yaml.safe_load(path.read_text()))]
+            found += [(item["where"], item["expr"], None) for item in dashboard_queries(yaml.safe_load(path.read_text()))]
     return found
 
 
@@ -586,8 +583,7 @@ def flink_reporter_names():
     """Sample names Flink's reporters serve in the lab: the JobManager's and the TaskManager's."""
     names = set()
     for host in FLINK_HOSTS:
-        text = docker("tda-lab-" + host, "curl", "-sf", "http://127.0.0.1:9249/metrics")
-        names |= {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+        names |= set(exposition_labels(docker("tda-lab-" + host, "curl", "-sf", "http://127.0.0.1:9249/metrics")))
     return names
 
 
@@ -610,7 +606,7 @@ def test_every_flink_name_the_profile_reads_is_served_by_the_real_reporter():
                          "flink_taskmanager_job_task_numRecordsInPerSecond"} <= names else set()
     served = wait_for(with_the_jobs_series, timeout=90, interval=5)
     read, missing = set(), []
-    for where, expr in profile_expressions():
+    for where, expr, _record in profile_expressions():
         selectors, _grouping = promlint.expression_references(expr)
         for name in {name for name, _matchers in selectors if name.startswith("flink_")}:
             read.add(name)

@@ -73,22 +73,16 @@ def recap_changed(out):
     return int(out.rsplit("changed=", 1)[1].split()[0])
 
 
-LOG4J = """rootLogger.level = INFO
-rootLogger.appenderRef.console.ref = console
-appender.console.name = console
-appender.console.type = CONSOLE
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{HH:mm:ss} %-5p %c{1} - %m%n
-"""
+# the lab's logging configuration: to the console, which the test's log file takes
+LOG4J = ROOT / "lab" / "flink" / "log4j-console.properties"
 
 
 def start_jobmanager(home, dist, log):
     """A JobManager as Flink's scripts start one, minus the scripts: FLINK_PLUGINS_DIR and the classpath."""
     rest, rpc = free_port(), free_port()
     env = dict(os.environ, FLINK_PLUGINS_DIR=str(dist / "plugins"))
-    (home / "log4j-console.properties").write_text(LOG4J)
     return subprocess.Popen(
-        ["java", "-Xmx384m", "-Dlog4j.configurationFile=%s" % (home / "log4j-console.properties"),
+        ["java", "-Xmx384m", "-Dlog4j.configurationFile=%s" % LOG4J,
          "-cp", str(dist / "lib") + "/*",
          "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", "--configDir", str(home / "conf"),
          "-D", "rest.port=%d" % rest, "-D", "rest.bind-address=127.0.0.1", "-D", "rest.address=127.0.0.1",
